@@ -1,0 +1,1 @@
+"""dephealth adapter for Django."""
