@@ -1,0 +1,3 @@
+"""Version of the suite."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""dephealth_core: background dependency checks, dephealth metrics and health views.
+
+No web framework is imported here; the adapters (``dephealth_starlette``, ``dephealth_flask``,
+``dephealth_django``) build on this package.
+"""
+
+from __future__ import annotations
+
+from .__about__ import __version__
+from ._classify import classify
+from ._dependency import Checker, Dependency, Endpoint, Kind, Target
+from ._engine import DependencyHealth, StateChange
+from ._exceptions import (
+    AuthError,
+    CheckError,
+    CheckTimeout,
+    ConfigError,
+    ConnectionRefused,
+    DepHealthError,
+    DnsError,
+    HostUnreachable,
+    NetworkUnreachable,
+    PoolExhausted,
+    QueryError,
+    StateError,
+    TlsError,
+    Unhealthy,
+)
+from ._metrics import DependencyMetrics
+from ._runner import BackgroundRunner
+from ._settings import CheckSettings
+from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
+from ._status import STATUS_CATEGORIES, status_of
+from ._views import HealthViews, Response
+from .checks._grpc import grpc_check
+from .checks._http import http_check
+from .checks._tcp import tcp_check
+
+__all__ = [
+    "STATUS_CATEGORIES",
+    "AuthError",
+    "BackgroundRunner",
+    "CheckError",
+    "CheckSettings",
+    "CheckTimeout",
+    "Checker",
+    "ConfigError",
+    "ConnectionRefused",
+    "DepHealthError",
+    "Dependency",
+    "DependencyHealth",
+    "DependencyMetrics",
+    "DnsError",
+    "Endpoint",
+    "EndpointStatus",
+    "HealthViews",
+    "HostUnreachable",
+    "Kind",
+    "LatencyHistogram",
+    "NetworkUnreachable",
+    "PoolExhausted",
+    "PoolStats",
+    "QueryError",
+    "Response",
+    "Snapshot",
+    "StateChange",
+    "StateError",
+    "Target",
+    "TlsError",
+    "Unhealthy",
+    "__version__",
+    "classify",
+    "grpc_check",
+    "http_check",
+    "status_of",
+    "tcp_check",
+]

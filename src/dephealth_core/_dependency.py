@@ -1,0 +1,220 @@
+"""What a factory returns: a :class:`Dependency`, validated and turned into endpoints and a checker.
+
+A dependency is user input (name, kind, critical, URL or host/port or pool, overrides). Its
+:class:`Kind` knows the type's default port, how to read an address from a pool or client,
+and how to build the :class:`Checker` that checks one :class:`Endpoint` at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+from ._exceptions import ConfigError
+from ._urls import SCHEMES, parse_url
+from ._validation import Duration, check_bool, check_labels, check_name, check_port
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Endpoint:
+    """One checked address of a dependency: one series per metric family."""
+
+    dependency: str
+    type: str
+    host: str
+    port: str
+    critical: bool
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``"dependency:host:port"``, the key of :meth:`DependencyHealth.health_details`."""
+        return f"{self.dependency}:{self.host}:{self.port}"
+
+
+@runtime_checkable
+class Checker(Protocol):
+    """Checks one endpoint; returns on success, raises (ideally a ``CheckError``) on failure.
+
+    ``check`` may be a coroutine function (run on the engine's loop) or a plain function
+    (run in the engine's bounded thread pool, never on the loop). A checker may also define
+    ``aclose()`` (or ``close()``) to release what it holds, and ``pool_stats()``.
+    """
+
+    def check(self, endpoint: Endpoint) -> Awaitable[None] | None:
+        """Check ``endpoint``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The resolved address and credentials a kind builds its checker from."""
+
+    hosts: tuple[tuple[str, str], ...]
+    tls: bool = False
+    scheme: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    path: str = ""
+    query: Mapping[str, str] = field(default_factory=dict, repr=False)
+    source: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one dependency type is addressed and checked.
+
+    Attributes:
+        type: the ``type`` label value.
+        default_port: the port used when none is given, or ``None`` when one is required.
+        make_checker: builds the checker from the dependency and its resolved target.
+        validate: checks the kind's options at construction; raises ``ConfigError``.
+        source_hosts: reads ``(host, port)`` pairs from a pool or client object, or raises
+            ``ConfigError`` for an unsupported object. ``None``: the kind has no pool mode.
+        is_source: tells a supported pool or client from a zero-argument factory of one.
+        tls_default_port: the default port when TLS is asked for without a TLS scheme.
+        options: names of the kind's own keyword options (for mappings and the environment).
+    """
+
+    type: str
+    default_port: int | None
+    make_checker: Callable[[Dependency, Target], Checker]
+    validate: Callable[[Dependency], None] | None = None
+    source_hosts: Callable[[Dependency, Any], list[tuple[str, str]]] | None = None
+    is_source: Callable[[Any], bool] | None = None
+    tls_default_port: int | None = None
+    options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Dependency:
+    """A declared dependency, as a factory such as :func:`tcp_check` returns it.
+
+    Create it with the factories; the engine validates it when ``DependencyHealth`` is built.
+    ``options`` and ``source`` may hold secrets and are kept out of ``repr``.
+    """
+
+    name: str
+    kind: Kind = field(repr=False)
+    critical: bool | None = None
+    url: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int | str | None = None
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    initial_delay: Duration | None = None
+    failure_threshold: int | None = None
+    success_threshold: int | None = None
+    labels: Mapping[str, str] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    source: Any = field(default=None, repr=False)
+
+    @property
+    def type(self) -> str:
+        """The dependency type (``"postgres"``, ``"http"``...)."""
+        return self.kind.type
+
+    def replace(self, **changes: Any) -> Dependency:
+        """Return a copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def is_lazy(self) -> bool:
+        """True when ``source`` is a zero-argument factory resolved when checks start."""
+        if self.source is None:
+            return False
+        if self.kind.is_source is not None and self.kind.is_source(self.source):
+            return False
+        return callable(self.source)
+
+    def validate(self) -> None:
+        """Check everything that can be checked without resolving a lazy source."""
+        check_name(self.name, what="dependency", dependency=self.name)
+        if self.critical is None:
+            raise ConfigError(
+                "'critical' is required: say critical=True or critical=False",
+                dependency=self.name,
+                field="critical",
+            )
+        check_bool(self.critical, field="critical", dependency=self.name)
+        check_labels(self.labels, dependency=self.name)
+        if self.url is not None and self.host is not None:
+            raise ConfigError(
+                "give either url= or host=/port=, not both", dependency=self.name, field="host"
+            )
+        if self.url is None and self.host is None and self.source is None:
+            what = "url= or host=" if self.kind.source_hosts is None else "url=, host= or a pool"
+            raise ConfigError(f"missing endpoint: give {what}", dependency=self.name, field="url")
+        if self.url is not None:
+            parsed = parse_url(self.url, dependency=self.name)
+            if parsed.type != self.type and self.type != "tcp":
+                raise ConfigError(
+                    f"a {parsed.scheme}:// URL cannot address a {self.type} dependency",
+                    dependency=self.name,
+                    field="url",
+                )
+        if self.port is not None:
+            check_port(self.port, dependency=self.name)
+        if self.host is not None and (not isinstance(self.host, str) or not self.host.strip()):
+            raise ConfigError("empty host", dependency=self.name, field="host")
+        if self.host is not None and self.port is None and self.kind.default_port is None:
+            raise ConfigError(
+                f"a {self.type} dependency needs a port", dependency=self.name, field="port"
+            )
+        if self.source is not None and not self.is_lazy:
+            if self.kind.source_hosts is None:
+                raise ConfigError(
+                    f"{self.type} checks have no pool mode", dependency=self.name, field="pool"
+                )
+            self.kind.source_hosts(self, self.source)
+        if self.kind.validate is not None:
+            self.kind.validate(self)
+
+    def resolve_target(self) -> Target:
+        """Resolve the address: URL, then host/port, then the (resolved) pool or client."""
+        source = self.source() if self.is_lazy else self.source
+        if self.url is not None:
+            parsed = parse_url(self.url, dependency=self.name)
+            return Target(
+                hosts=parsed.hosts,
+                tls=parsed.tls,
+                scheme=parsed.scheme,
+                username=parsed.username,
+                password=parsed.password,
+                path=parsed.path,
+                query=parsed.query,
+                source=source,
+            )
+        if self.host is not None:
+            host = self.host.strip()
+            if host.startswith("[") and host.endswith("]"):
+                host = host[1:-1]
+            port = self.port if self.port is not None else self.kind.default_port
+            return Target(hosts=((host, check_port(port, dependency=self.name)),), source=source)
+        if self.kind.source_hosts is None:
+            raise ConfigError("missing endpoint", dependency=self.name, field="url")
+        hosts = self.kind.source_hosts(self, source)
+        return Target(hosts=tuple(hosts), source=source)
+
+
+def scheme_default_port(scheme: str) -> int | None:
+    """The default port of a URL scheme."""
+    entry = SCHEMES.get(scheme)
+    return entry[1] if entry else None
+
+
+def option_error(dependency: Dependency, field_name: str, message: str) -> ConfigError:
+    """A ``ConfigError`` about one of a dependency's options."""
+    return ConfigError(message, dependency=dependency.name, field=field_name)
+
+
+class CommonOptions(TypedDict, total=False):
+    """Keyword options every factory takes."""
+
+    interval: Duration | None
+    timeout: Duration | None
+    initial_delay: Duration | None
+    failure_threshold: int | None
+    success_threshold: int | None
+    labels: Mapping[str, str] | None

@@ -1,0 +1,27 @@
+"""Dependency types: their factories and kinds, for configuration by mapping and environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._dependency import Dependency, Kind
+from .checks._grpc import GRPC_KIND, grpc_check
+from .checks._http import HTTP_KIND, http_check
+from .checks._tcp import TCP_KIND, tcp_check
+
+FACTORIES: dict[str, Callable[..., Dependency]] = {
+    "grpc": grpc_check,
+    "http": http_check,
+    "tcp": tcp_check,
+}
+KINDS: dict[str, Kind] = {
+    "grpc": GRPC_KIND,
+    "http": HTTP_KIND,
+    "tcp": TCP_KIND,
+}
+
+
+def factory_for(dependency_type: str) -> Callable[..., Any] | None:
+    """The factory of a dependency type, or ``None``."""
+    return FACTORIES.get(dependency_type)

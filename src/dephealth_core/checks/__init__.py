@@ -1,0 +1,1 @@
+"""Checkers, one module per dependency type, and their factories."""

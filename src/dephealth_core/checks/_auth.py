@@ -1,0 +1,106 @@
+"""Authentication and TLS options shared by the HTTP and gRPC checkers."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+from collections.abc import Mapping
+from typing import Any
+
+from .._dependency import Dependency, option_error
+from .._validation import check_bool
+
+
+def string_map(dependency: Dependency, field: str) -> dict[str, str]:
+    """A ``{str: str}`` option (headers, metadata), validated."""
+    value = dependency.options.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise option_error(dependency, field, "expected a mapping of names to values")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or not isinstance(item, str):
+            raise option_error(dependency, field, f"entry {key!r} needs a string name and value")
+        result[key] = item
+    return result
+
+
+def basic_auth(dependency: Dependency) -> tuple[str, str] | None:
+    """``basic_auth`` as ``(username, password)``: a pair, a mapping or ``"user:password"``."""
+    value = dependency.options.get("basic_auth")
+    if value is None:
+        return None
+    if isinstance(value, str) and ":" in value:
+        user, _, password = value.partition(":")
+        return user, password
+    if isinstance(value, Mapping) and "username" in value:
+        pair: Any = (value.get("username"), value.get("password", ""))
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        raise option_error(
+            dependency, "basic_auth", "expected (username, password) or 'username:password'"
+        )
+    if not all(isinstance(part, str) for part in pair):
+        raise option_error(dependency, "basic_auth", "username and password must be strings")
+    return pair[0], pair[1]
+
+
+def authorization(dependency: Dependency, existing: Mapping[str, str]) -> str | None:
+    """The ``Authorization`` value from ``bearer_token`` or ``basic_auth``.
+
+    Only one way to authenticate is allowed (the dephealth contract): a bearer token, basic
+    credentials, or an ``Authorization`` header/metadata entry.
+    """
+    token = dependency.options.get("bearer_token")
+    credentials = basic_auth(dependency)
+    has_header = any(key.lower() == "authorization" for key in existing)
+    if token is not None and not isinstance(token, str):
+        raise option_error(dependency, "bearer_token", "expected a string")
+    if token is not None and credentials is not None:
+        raise option_error(
+            dependency, "bearer_token", "give either bearer_token or basic_auth, not both"
+        )
+    if token is not None and has_header:
+        raise option_error(
+            dependency, "bearer_token", "conflicts with an explicit Authorization entry"
+        )
+    if credentials is not None and has_header:
+        raise option_error(
+            dependency, "basic_auth", "conflicts with an explicit Authorization entry"
+        )
+    if token is not None:
+        return f"Bearer {token}"
+    if credentials is not None:
+        raw = f"{credentials[0]}:{credentials[1]}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+    return None
+
+
+def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str | None]:
+    """``(tls, skip_verify, ca_file)`` from the URL scheme and the ``tls*`` options."""
+    tls_option = dependency.options.get("tls")
+    tls = (
+        scheme_tls
+        if tls_option is None
+        else check_bool(tls_option, field="tls", dependency=dependency.name)
+    )
+    skip = check_bool(
+        dependency.options.get("tls_skip_verify", False),
+        field="tls_skip_verify",
+        dependency=dependency.name,
+    )
+    ca_file = dependency.options.get("tls_ca_file")
+    if ca_file is not None and not isinstance(ca_file, str):
+        raise option_error(dependency, "tls_ca_file", "expected a file path")
+    return tls, skip, ca_file
+
+
+def ssl_context(skip_verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    """A client TLS context that verifies (with ``ca_file`` if given) unless told not to."""
+    context = ssl.create_default_context(cafile=ca_file)
+    if skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

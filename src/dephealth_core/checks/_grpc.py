@@ -1,0 +1,236 @@
+"""gRPC checks with the standard health protocol (``grpc.health.v1.Health/Check``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Unpack
+
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._exceptions import (
+    AuthError,
+    CheckError,
+    CheckTimeout,
+    ConnectionRefused,
+    DnsError,
+    TlsError,
+    Unhealthy,
+)
+from .._urls import format_host
+from ._auth import authorization, string_map, tls_flags
+
+GRPC_OPTIONS = frozenset(
+    {
+        "service_name",
+        "authority",
+        "tls",
+        "tls_skip_verify",
+        "tls_ca_file",
+        "metadata",
+        "bearer_token",
+        "basic_auth",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcOptions:
+    """The validated options of one gRPC dependency."""
+
+    service_name: str
+    authority: str | None
+    tls: bool
+    ca_file: str | None
+    metadata: tuple[tuple[str, str], ...] = field(repr=False)
+
+
+def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOptions:
+    """Validate and normalise a gRPC dependency's options."""
+    opts = dependency.options
+    service = opts.get("service_name", "")
+    if not isinstance(service, str):
+        raise option_error(dependency, "service_name", "expected a string")
+    authority = opts.get("authority")
+    if authority is not None and (not isinstance(authority, str) or not authority):
+        raise option_error(dependency, "authority", "expected a host name")
+    metadata = {key.lower(): value for key, value in string_map(dependency, "metadata").items()}
+    auth = authorization(dependency, metadata)
+    if auth is not None:
+        metadata["authorization"] = auth
+    scheme_tls = (
+        target.tls if target is not None else str(dependency.url or "").startswith("grpcs:")
+    )
+    tls, skip, ca_file = tls_flags(dependency, scheme_tls)
+    if skip:
+        # grpcio offers no switch to accept any certificate; pinning the CA is the way.
+        raise option_error(
+            dependency,
+            "tls_skip_verify",
+            "grpcio cannot skip certificate verification; give tls_ca_file with the "
+            "server's CA (or its self-signed certificate) instead",
+        )
+    return GrpcOptions(
+        service_name=service,
+        authority=authority,
+        tls=tls,
+        ca_file=ca_file,
+        metadata=tuple(metadata.items()),
+    )
+
+
+class GrpcChecker:
+    """Opens a channel per check and calls ``Health/Check`` for ``service_name``."""
+
+    def __init__(self, options: GrpcOptions) -> None:
+        self.options = options
+        self._credentials: Any = None
+
+    def _channel(self, target: str) -> Any:
+        from grpc import aio, ssl_channel_credentials
+
+        channel_options: list[tuple[str, Any]] = [("grpc.enable_retries", 0)]
+        if self.options.authority is not None:
+            channel_options.append(("grpc.default_authority", self.options.authority))
+            if self.options.tls:
+                channel_options.append(("grpc.ssl_target_name_override", self.options.authority))
+        if not self.options.tls:
+            return aio.insecure_channel(target, options=channel_options)
+        if self._credentials is None:
+            root = None
+            if self.options.ca_file is not None:
+                with open(self.options.ca_file, "rb") as handle:
+                    root = handle.read()
+            self._credentials = ssl_channel_credentials(root_certificates=root)
+        return aio.secure_channel(target, self._credentials, options=channel_options)
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """Call the health service of ``endpoint``."""
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        target = f"{format_host(endpoint.host)}:{endpoint.port}"
+        channel = self._channel(target)
+        try:
+            stub = health_pb2_grpc.HealthStub(channel)
+            request = health_pb2.HealthCheckRequest(service=self.options.service_name)
+            try:
+                response = await stub.Check(
+                    request, metadata=self.options.metadata or None, wait_for_ready=False
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise classify_rpc_error(exc) from None
+            if response.status == health_pb2.HealthCheckResponse.SERVING:
+                return
+            if response.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                raise Unhealthy("NOT_SERVING", detail="grpc_not_serving")
+            raise Unhealthy(
+                health_pb2.HealthCheckResponse.ServingStatus.Name(response.status),
+                detail="grpc_unknown",
+            )
+        finally:
+            await channel.close(grace=None)
+
+
+def classify_rpc_error(exc: Any) -> CheckError:
+    """Map a failed RPC to a classified error, by status code and transport reason."""
+    import grpc
+
+    code = exc.code()
+    text = (exc.details() or "").lower()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return CheckTimeout("deadline exceeded")
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return AuthError(code.name)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return Unhealthy("service unknown to the health server", detail="grpc_unknown")
+    if code == grpc.StatusCode.UNAVAILABLE:
+        if "dns" in text or "resolution" in text or "name or service not known" in text:
+            return DnsError("cannot resolve the target")
+        if "ssl" in text or "tls" in text or "handshake" in text or "certificate" in text:
+            return TlsError("TLS handshake failed")
+        if "refused" in text:
+            return ConnectionRefused("connection refused")
+        if "unreachable" in text:
+            return CheckError("network unreachable", detail="network_unreachable")
+        if "timeout" in text or "timed out" in text or "deadline" in text:
+            return CheckTimeout("connect timed out")
+        return ConnectionRefused("unavailable")
+    if code == grpc.StatusCode.UNIMPLEMENTED:
+        return Unhealthy("the server has no health service", detail="grpc_unknown")
+    return CheckError(f"RPC failed with {code.name}")
+
+
+def _validate(dependency: Dependency) -> None:
+    grpc_options(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> GrpcChecker:
+    try:
+        import grpc  # noqa: F401
+        from grpc_health.v1 import health_pb2  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "gRPC checks need grpcio and grpcio-health-checking: "
+            "pip install 'dephealth-suite[grpc]'"
+        ) from exc
+    return GrpcChecker(grpc_options(dependency, target))
+
+
+GRPC_KIND = Kind(
+    type="grpc",
+    default_port=443,
+    make_checker=_make_checker,
+    validate=_validate,
+    options=GRPC_OPTIONS,
+)
+
+
+def grpc_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    service_name: str | None = None,
+    authority: str | None = None,
+    tls: bool | None = None,
+    tls_skip_verify: bool | None = None,
+    tls_ca_file: str | None = None,
+    metadata: dict[str, str] | None = None,
+    bearer_token: str | None = None,
+    basic_auth: tuple[str, str] | str | None = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare a gRPC dependency checked with the standard health service.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``grpc://host:port`` (``grpcs://`` for TLS); the default port is 443.
+        host: the host, instead of ``url``.
+        service_name: the service asked about (default ``""``: the server as a whole).
+        authority: the ``:authority`` (and TLS server name) to present.
+        tls: use TLS; ``tls_ca_file`` verifies with a given CA.
+        tls_skip_verify: not supported by grpcio; pin the CA with ``tls_ca_file``.
+        metadata: extra call metadata.
+        bearer_token: sends ``authorization: Bearer <token>``.
+        basic_auth: ``(username, password)``: sends basic credentials.
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    options = {
+        key: value
+        for key, value in {
+            "service_name": service_name,
+            "authority": authority,
+            "tls": tls,
+            "tls_skip_verify": tls_skip_verify,
+            "tls_ca_file": tls_ca_file,
+            "metadata": metadata,
+            "bearer_token": bearer_token,
+            "basic_auth": basic_auth,
+        }.items()
+        if value is not None
+    }
+    return Dependency(
+        name, GRPC_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
+    )

@@ -1,0 +1,277 @@
+"""HTTP checks with httpx: a status in ``expected_statuses`` is a healthy endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Unpack
+
+from .. import __about__
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._exceptions import AuthError, CheckTimeout, TlsError, Unhealthy
+from .._urls import format_host
+from ._auth import authorization, ssl_context, string_map, tls_flags
+
+if TYPE_CHECKING:
+    import httpx
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "OPTIONS", "PATCH", "DELETE"})
+HTTP_OPTIONS = frozenset(
+    {
+        "health_path",
+        "method",
+        "expected_statuses",
+        "headers",
+        "bearer_token",
+        "basic_auth",
+        "host_header",
+        "tls",
+        "tls_skip_verify",
+        "tls_ca_file",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """The validated options of one HTTP dependency."""
+
+    path: str
+    method: str
+    statuses: frozenset[int]
+    tls: bool
+    skip_verify: bool
+    ca_file: str | None
+    headers: dict[str, str] = field(repr=False)
+
+
+def parse_statuses(value: Any, dependency: Dependency) -> frozenset[int]:
+    """``200``, ``[200, 204]``, ``"200-299"`` or ``"200,204,300-399"`` as a set of codes."""
+    if value is None:
+        return frozenset(range(200, 300))
+    items: Iterable[Any]
+    if isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
+    elif isinstance(value, str):
+        items = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, Iterable):
+        items = list(value)
+    else:
+        raise option_error(dependency, "expected_statuses", "expected codes such as [200, 204]")
+    codes: set[int] = set()
+    for item in items:
+        if isinstance(item, str) and "-" in item:
+            low_text, _, high_text = item.partition("-")
+            if not (low_text.strip().isdigit() and high_text.strip().isdigit()):
+                raise option_error(dependency, "expected_statuses", f"invalid range {item!r}")
+            codes.update(range(int(low_text), int(high_text) + 1))
+        elif isinstance(item, str) and item.isdigit():
+            codes.add(int(item))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            codes.add(item)
+        else:
+            raise option_error(dependency, "expected_statuses", f"invalid status {item!r}")
+    if not codes or not all(100 <= code <= 599 for code in codes):
+        raise option_error(dependency, "expected_statuses", "codes must be between 100 and 599")
+    return frozenset(codes)
+
+
+def http_options(dependency: Dependency, target: Target | None = None) -> HttpOptions:
+    """Validate and normalise an HTTP dependency's options."""
+    opts = dependency.options
+    path = opts.get("health_path")
+    if path is None:
+        url_path = target.path if target is not None else ""
+        path = url_path if url_path not in ("", "/") else "/health"
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise option_error(dependency, "health_path", "must be a path starting with '/'")
+    if target is not None and target.query and "?" not in path:
+        path = path + "?" + "&".join(f"{k}={v}" for k, v in target.query.items())
+    method = opts.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise option_error(dependency, "method", f"unsupported method {method!r}")
+    headers = string_map(dependency, "headers")
+    auth = authorization(dependency, headers)
+    if auth is not None:
+        headers["Authorization"] = auth
+    host_header = opts.get("host_header")
+    if host_header is not None:
+        if not isinstance(host_header, str) or not host_header:
+            raise option_error(dependency, "host_header", "expected a host name")
+        headers["Host"] = host_header
+    if not any(key.lower() == "user-agent" for key in headers):
+        headers["User-Agent"] = f"dephealth-suite/{__about__.__version__}"
+    scheme_tls = target.tls if target is not None else _url_is_https(dependency)
+    tls, skip, ca_file = tls_flags(dependency, scheme_tls)
+    return HttpOptions(
+        path=path,
+        method=method.upper(),
+        statuses=parse_statuses(opts.get("expected_statuses"), dependency),
+        tls=tls,
+        skip_verify=skip,
+        ca_file=ca_file,
+        headers=headers,
+    )
+
+
+def _url_is_https(dependency: Dependency) -> bool:
+    return isinstance(dependency.url, str) and dependency.url.strip().lower().startswith("https:")
+
+
+class HttpChecker:
+    """Sends one request per check; the status code decides. The body is never read."""
+
+    def __init__(self, options: HttpOptions) -> None:
+        self.options = options
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._ssl: ssl.SSLContext | None = None
+
+    def _get_client(self) -> httpx.AsyncClient:
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            if self._ssl is None and self.options.tls:
+                self._ssl = ssl_context(self.options.skip_verify, self.options.ca_file)
+            self._client = httpx.AsyncClient(
+                verify=self._ssl if self._ssl is not None else True,
+                follow_redirects=True,
+                max_redirects=5,
+                timeout=None,
+                trust_env=False,
+                limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """Request the health path of ``endpoint``."""
+        import httpx
+
+        opts = self.options
+        scheme = "https" if opts.tls else "http"
+        url = f"{scheme}://{format_host(endpoint.host)}:{endpoint.port}{opts.path}"
+        client = self._get_client()
+        request = client.build_request(opts.method, url, headers=opts.headers)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise CheckTimeout("no response in time") from exc
+        except httpx.ConnectError as exc:
+            if _is_tls_failure(exc):
+                raise TlsError("TLS handshake failed") from exc
+            raise
+        try:
+            code = response.status_code
+        finally:
+            await response.aclose()
+        if code in opts.statuses:
+            return
+        if code in (401, 403):
+            raise AuthError(f"HTTP {code}")
+        raise Unhealthy(f"HTTP {code}", detail=f"http_{code}")
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.aclose()
+            except RuntimeError:
+                pass  # created on a loop that is gone
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    current: BaseException | None = exc
+    seen = 0
+    while current is not None and seen < 16:
+        if isinstance(current, ssl.SSLError | ssl.CertificateError):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    text = str(exc).lower()
+    return "certificate" in text or "ssl" in text or "tls" in text
+
+
+def _validate(dependency: Dependency) -> None:
+    http_options(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
+    import httpx  # noqa: F401  (imported now so the first check does not pay for it)
+
+    return HttpChecker(http_options(dependency, target))
+
+
+HTTP_KIND = Kind(
+    type="http",
+    default_port=80,
+    make_checker=_make_checker,
+    validate=_validate,
+    tls_default_port=443,
+    options=HTTP_OPTIONS,
+)
+
+
+def http_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    health_path: str | None = None,
+    method: str | None = None,
+    expected_statuses: int | str | Iterable[int | str] | None = None,
+    headers: dict[str, str] | None = None,
+    bearer_token: str | None = None,
+    basic_auth: tuple[str, str] | str | None = None,
+    host_header: str | None = None,
+    tls: bool | None = None,
+    tls_skip_verify: bool | None = None,
+    tls_ca_file: str | None = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare an HTTP dependency, healthy when its health path answers an expected status.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``http(s)://host[:port][/path]``; a path here is the health path.
+        host: the host, instead of ``url``; ``port`` defaults to 80 (443 with ``tls``).
+        health_path: the path requested (default ``/health``).
+        method: the HTTP method (default ``GET``).
+        expected_statuses: healthy codes (default 200-299): ``[200, 204]``, ``"200-399"``.
+        headers: extra request headers.
+        bearer_token: sends ``Authorization: Bearer <token>``.
+        basic_auth: ``(username, password)``: sends basic credentials.
+        host_header: the ``Host`` header, for virtual hosts behind an address.
+        tls: use HTTPS (implied by ``https://``).
+        tls_skip_verify: do not verify the server certificate.
+        tls_ca_file: a CA bundle to verify the server certificate with.
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    options = {
+        key: value
+        for key, value in {
+            "health_path": health_path,
+            "method": method,
+            "expected_statuses": expected_statuses,
+            "headers": headers,
+            "bearer_token": bearer_token,
+            "basic_auth": basic_auth,
+            "host_header": host_header,
+            "tls": tls,
+            "tls_skip_verify": tls_skip_verify,
+            "tls_ca_file": tls_ca_file,
+        }.items()
+        if value is not None
+    }
+    if host is not None and port is None and tls:
+        port = HTTP_KIND.tls_default_port
+    return Dependency(
+        name, HTTP_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
+    )
