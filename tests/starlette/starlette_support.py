@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message
 
-from dephealth_core import Dependency, Endpoint, Kind, Target, Unhealthy
+from dephealth_core import ConfigError, Dependency, Endpoint, Kind, Target, Unhealthy
 
 
 @dataclass
@@ -40,22 +40,46 @@ class StubChecker:
             raise Unhealthy("stub says no")
 
 
+@dataclass(frozen=True)
+class FakePool:
+    """Stands for an application's pool: the stub reads its address from it."""
+
+    host: str = "pool.test"
+    port: int = 9
+
+
+def _pool_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
+    if not isinstance(source, FakePool):
+        raise ConfigError(
+            f"unsupported pool type {type(source).__name__}",
+            dependency=dependency.name,
+            field="pool",
+        )
+    return [(source.host, str(source.port))]
+
+
 def _make_checker(dependency: Dependency, target: Target) -> StubChecker:
     return StubChecker(dependency.options["probe"], target.source)
 
 
-STUB_KIND = Kind(type="stub", default_port=9, make_checker=_make_checker)
+STUB_KIND = Kind(
+    type="stub",
+    default_port=9,
+    make_checker=_make_checker,
+    source_hosts=_pool_hosts,
+    is_source=lambda obj: isinstance(obj, FakePool),
+)
 
 
 def stub_check(
     name: str, probe: Probe, *, critical: bool = True, pool: Any = None, **common: Any
 ) -> Dependency:
-    """A dependency checked by ``probe``; ``pool`` may be a zero-argument callable."""
+    """A dependency checked by ``probe``; ``pool`` (a FakePool or a callable) gives its address."""
     return Dependency(
         name,
         STUB_KIND,
         critical=critical,
-        host="stub.test",
+        host=None if pool is not None else "stub.test",
         options={"probe": probe},
         source=pool,
         **common,

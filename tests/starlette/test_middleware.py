@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from starlette_support import LifespanFailed, Probe, client, lifespan, stub_check
+from starlette_support import FakePool, LifespanFailed, Probe, client, lifespan, stub_check
 
 from dephealth_core import ConfigError, DependencyHealth
 from dephealth_starlette import DepHealthMiddleware, install
@@ -235,7 +235,7 @@ async def test_websockets_pass_through(registry: CollectorRegistry) -> None:
 async def test_lazy_pool_resolved_after_app_startup(registry: CollectorRegistry) -> None:
     """A pool=lambda: app.state.pool check sees the pool the app's own lifespan created."""
     probe = Probe()
-    pool = object()
+    pool = FakePool()
 
     @asynccontextmanager
     async def app_lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -342,9 +342,6 @@ async def test_unsupported_lazy_pool_fails_startup_and_runs_app_shutdown(
     """A lazy pool that cannot be checked fails startup; the app still closes its pools."""
     closed: list[bool] = []
 
-    def bad_pool() -> Any:
-        raise ConfigError("unsupported pool type", dependency="db", field="pool")
-
     @asynccontextmanager
     async def app_lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -353,8 +350,8 @@ async def test_unsupported_lazy_pool_fails_startup_and_runs_app_shutdown(
             closed.append(True)
 
     app = Starlette(routes=[Route("/", home)], lifespan=app_lifespan)
-    install(app, make_engine(registry, stub_check("db", Probe(), pool=bad_pool)))
-    with pytest.raises(LifespanFailed, match="unsupported pool type"):
+    install(app, make_engine(registry, stub_check("db", Probe(), pool=lambda: object())))
+    with pytest.raises(LifespanFailed, match="unsupported pool type object"):
         async with lifespan(app):
             pass
     assert closed == [True]
