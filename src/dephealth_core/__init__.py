@@ -34,6 +34,8 @@ from ._status import STATUS_CATEGORIES, status_of
 from ._views import HealthViews, Response
 from .checks._grpc import grpc_check
 from .checks._http import http_check
+from .checks._mysql import mysql_check
+from .checks._postgres import postgres_check
 from .checks._tcp import tcp_check
 
 __all__ = [
@@ -72,6 +74,8 @@ __all__ = [
     "classify",
     "grpc_check",
     "http_check",
+    "mysql_check",
+    "postgres_check",
     "status_of",
     "tcp_check",
 ]

@@ -234,7 +234,11 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        prepared.checker = dependency.kind.make_checker(dependency, target)
+        # The checker sees the effective timeout (global default included), so that a pool
+        # borrow can give up just before it and report pool_exhausted.
+        prepared.checker = dependency.kind.make_checker(
+            dependency.replace(timeout=prepared.settings.timeout), target
+        )
         prepared.endpoints = endpoints
 
     def _add_prepared(self, prepared: _Prepared) -> None:

@@ -8,16 +8,22 @@ from typing import Any
 from ._dependency import Dependency, Kind
 from .checks._grpc import GRPC_KIND, grpc_check
 from .checks._http import HTTP_KIND, http_check
+from .checks._mysql import MYSQL_KIND, mysql_check
+from .checks._postgres import POSTGRES_KIND, postgres_check
 from .checks._tcp import TCP_KIND, tcp_check
 
 FACTORIES: dict[str, Callable[..., Dependency]] = {
     "grpc": grpc_check,
     "http": http_check,
+    "mysql": mysql_check,
+    "postgres": postgres_check,
     "tcp": tcp_check,
 }
 KINDS: dict[str, Kind] = {
     "grpc": GRPC_KIND,
     "http": HTTP_KIND,
+    "mysql": MYSQL_KIND,
+    "postgres": POSTGRES_KIND,
     "tcp": TCP_KIND,
 }
 
