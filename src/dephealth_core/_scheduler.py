@@ -80,6 +80,7 @@ class EndpointRunner:
         self._leftover: asyncio.Future[Any] | None = None
         self._lock: asyncio.Lock | None = None
         self.lateness: list[float] | None = None
+        self.stopping = False
 
     def pool_stats(self) -> PoolStats | None:
         """The pool counts the checker reports, if any (never raises)."""
@@ -101,6 +102,8 @@ class EndpointRunner:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self.stopping:
+                return
             if self.lateness is not None:
                 self.lateness.append(loop.time() - due)
             await self.check_once(record)
