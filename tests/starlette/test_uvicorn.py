@@ -179,7 +179,9 @@ def test_sigterm_fails_readiness_before_checks_stop(uvicorn: Callable[..., Uvico
         assert found, f"{text!r} not logged:\n" + "\n".join(lines)
         return found[0]
 
-    readyz_failed = position("probe: check cancelled while /readyz answered 503")
+    readyz_failed = position(
+        "probe: check ending while /readyz answered 503, shutdown in progress=True"
+    )
     checks_stopped = position("dephealth: stopped name=shutdown-demo")
     app_shutdown = position("app: own shutdown ran, checks running=False")
     assert readyz_failed < checks_stopped < app_shutdown
