@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 APPS = Path(__file__).parent / "apps"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 DEADLINE = 20.0
 
 pytestmark = pytest.mark.e2e
@@ -89,14 +90,14 @@ def private_redis() -> Iterator[PrivateRedis]:
 class Uvicorn:
     """``uvicorn <module>:app`` in a subprocess, its log in a file."""
 
-    def __init__(self, module: str, log: Path, env: dict[str, str]) -> None:
+    def __init__(self, module: str, log: Path, env: dict[str, str], app_dir: Path = APPS) -> None:
         self.port = free_port()
         self.log = log
         self.url = f"http://127.0.0.1:{self.port}"
         with log.open("wb") as sink:
             self.process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(APPS)),
+                    *(sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(app_dir)),
                     *("--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"),
                 ],
                 stdout=sink,
@@ -129,8 +130,8 @@ class Uvicorn:
 def uvicorn(tmp_path: Path) -> Iterator[Callable[..., Uvicorn]]:
     started: list[Uvicorn] = []
 
-    def start(module: str, **env: str) -> Uvicorn:
-        server = Uvicorn(module, tmp_path / f"{module}.log", env)
+    def start(module: str, app_dir: Path = APPS, **env: str) -> Uvicorn:
+        server = Uvicorn(module, tmp_path / f"{module}.log", env, app_dir)
         started.append(server)
         return server
 
@@ -186,3 +187,22 @@ def test_sigterm_fails_readiness_before_checks_stop(uvicorn: Callable[..., Uvico
     checks_stopped = position("dephealth: stopped name=shutdown-demo")
     app_shutdown = position("app: own shutdown ran, checks running=False")
     assert readyz_failed < checks_stopped < app_shutdown
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.parametrize("module", ["starlette_app", "fastapi_app"])
+def test_examples_run_ready(module: str, uvicorn: Callable[..., Uvicorn]) -> None:
+    """The documented examples start under uvicorn and report their pools healthy."""
+    for port, what in ((5432, "PostgreSQL"), (6379, "Redis")):
+        if not port_open(port):
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{what} not reachable on 127.0.0.1:{port}")
+            pytest.skip(f"{what} not reachable on 127.0.0.1:{port}")
+    server = uvicorn(module, app_dir=EXAMPLES)
+    wait_for(lambda: server.status("/readyz") == 200, f"{module} /readyz 200")
+    health = server.get("/health/dependencies").json()["dependencies"]
+    assert health["postgres-main"] is True
+    assert health["redis-cache"] is True
+    assert server.get("/").status_code == 200
+    assert server.terminate()
