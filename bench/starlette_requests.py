@@ -5,6 +5,9 @@ Two figures, each a ratio of medians measured in this run, rounds alternated:
 1. ``/`` with the middleware / ``/`` of the same app without it   (target >= 0.97)
 2. ``/readyz`` / ``/`` in the app with the middleware              (target >= 0.95)
 
+Besides requests per second it reports the server process's CPU time per request (from
+``/proc``), which a busy machine disturbs far less than throughput.
+
 Run from the repository root::
 
     python bench/starlette_requests.py [--rounds 3] [--duration 5] [--connections 32]
@@ -16,6 +19,7 @@ the local Redis (127.0.0.1:6379) every 15 s; health requests never run a check.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import shutil
@@ -26,8 +30,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -40,7 +46,7 @@ async def trivial(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def build_app() -> Starlette:
+def build_app(registry: CollectorRegistry | None = None) -> Starlette:
     """The app under test; ``DH_BENCH_MIDDLEWARE=1`` adds DepHealthMiddleware."""
     app = Starlette(routes=[Route("/", trivial)])
     if os.environ.get("DH_BENCH_MIDDLEWARE") == "1":
@@ -48,7 +54,7 @@ def build_app() -> Starlette:
         from dephealth_starlette import install
 
         dependency = tcp_check("redis", host="127.0.0.1", port=6379, critical=True)
-        install(app, DependencyHealth("bench", "bench", dependency))
+        install(app, DependencyHealth("bench", "bench", dependency, registry=registry))
     return app
 
 
@@ -95,8 +101,24 @@ class Server:
             self.process.wait()
 
 
-def wrk(url: str, duration: int, connections: int) -> float:
-    """Requests per second; fails if any answer was not 2xx."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Run:
+    """One wrk run: throughput and the server's CPU time per request."""
+
+    def __init__(self, rps: float, cpu_us: float) -> None:
+        self.rps = rps
+        self.cpu_us = cpu_us
+
+
+def wrk(server: Server, path: str, duration: int, connections: int) -> Run:
+    """Load ``path`` for ``duration`` seconds; fails if any answer was not 2xx."""
+    url = server.url(path)
+    cpu_before = cpu_seconds(server.process.pid)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
         capture_output=True,
@@ -105,10 +127,12 @@ def wrk(url: str, duration: int, connections: int) -> float:
     ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
-        raise RuntimeError(f"no Requests/sec in wrk output:\n{out}")
-    return float(match.group(1))
+    cpu = cpu_seconds(server.process.pid) - cpu_before
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if rps is None or total is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    return Run(float(rps.group(1)), cpu / int(total.group(1)) * 1e6)
 
 
 def wait_ready(url: str) -> None:
@@ -120,12 +144,72 @@ def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} never answered 200 (is Redis up on 127.0.0.1:6379?)")
 
 
-def summary(label: str, values: list[float]) -> float:
-    median = statistics.median(values)
-    spread = (max(values) - min(values)) / median * 100
-    runs = ", ".join(f"{v:,.0f}" for v in values)
-    print(f"  {label:<34} median {median:>9,.0f} req/s  spread {spread:4.1f}%  ({runs})")
-    return median
+def summary(label: str, runs: list[Run]) -> tuple[float, float]:
+    """Print and return the medians (req/s, CPU µs per request) of ``runs``."""
+    rps = [run.rps for run in runs]
+    cpu = [run.cpu_us for run in runs]
+    rps_median, cpu_median = statistics.median(rps), statistics.median(cpu)
+    rps_spread = (max(rps) - min(rps)) / rps_median * 100
+    cpu_spread = (max(cpu) - min(cpu)) / cpu_median * 100
+    print(
+        f"  {label:<30} {rps_median:>7,.0f} req/s (spread {rps_spread:4.1f}%)  "
+        f"{cpu_median:6.1f} µs CPU/request (spread {cpu_spread:4.1f}%)  "
+        f"[{', '.join(f'{v:,.0f}' for v in rps)}]"
+    )
+    return rps_median, cpu_median
+
+
+async def asgi_cost(rounds: int, calls: int = 20_000) -> dict[str, list[float]]:
+    """Microseconds per request of the ASGI app alone (no server, no sockets)."""
+    plain = build_app()
+    os.environ["DH_BENCH_MIDDLEWARE"] = "1"
+    try:
+        with_middleware = build_app(registry=CollectorRegistry())
+    finally:
+        os.environ.pop("DH_BENCH_MIDDLEWARE")
+    lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    lifespan_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    lifespan_scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(with_middleware(lifespan_scope, lifespan_in.get, lifespan_out.put))
+    await lifespan_in.put({"type": "lifespan.startup"})
+    await lifespan_out.get()
+    await with_middleware.state.dephealth.check_now()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    async def per_call(app: Starlette, path: str) -> float:
+        base = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"bench")],
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 1),
+        }
+        started = time.perf_counter()
+        for _ in range(calls):
+            await app(dict(base), receive, send)
+        return (time.perf_counter() - started) / calls * 1e6
+
+    costs: dict[str, list[float]] = {"plain": [], "with": [], "readyz": []}
+    for _ in range(rounds):
+        costs["plain"].append(await per_call(plain, "/"))
+        costs["with"].append(await per_call(with_middleware, "/"))
+        costs["readyz"].append(await per_call(with_middleware, "/readyz"))
+    await lifespan_in.put({"type": "lifespan.shutdown"})
+    await lifespan_out.get()
+    await task
+    return costs
 
 
 def main() -> None:
@@ -140,32 +224,44 @@ def main() -> None:
     plain, middleware = Server(with_middleware=False), Server(with_middleware=True)
     try:
         wait_ready(middleware.url("/readyz"))
-        warm = (plain.url("/"), middleware.url("/"), middleware.url("/readyz"))
-        for url in warm:
-            wrk(url, 1, args.connections)
-        results: dict[str, list[float]] = {"plain": [], "middleware": [], "readyz": []}
+        for server, path in ((plain, "/"), (middleware, "/"), (middleware, "/readyz")):
+            wrk(server, path, 1, args.connections)  # warm-up
+        results: dict[str, list[Run]] = {"plain": [], "with": [], "trivial": [], "readyz": []}
         for _ in range(args.rounds):
-            results["plain"].append(wrk(plain.url("/"), args.duration, args.connections))
-            results["middleware"].append(wrk(middleware.url("/"), args.duration, args.connections))
+            results["plain"].append(wrk(plain, "/", args.duration, args.connections))
+            results["with"].append(wrk(middleware, "/", args.duration, args.connections))
         for _ in range(args.rounds):
-            results["middleware"].append(wrk(middleware.url("/"), args.duration, args.connections))
-            results["readyz"].append(
-                wrk(middleware.url("/readyz"), args.duration, args.connections)
-            )
+            results["trivial"].append(wrk(middleware, "/", args.duration, args.connections))
+            results["readyz"].append(wrk(middleware, "/readyz", args.duration, args.connections))
     finally:
         plain.stop()
         middleware.stop()
 
     print(
-        f"uvicorn, 1 worker; wrk -t1 -c{args.connections} -d{args.duration}s; "
-        f"{args.rounds} alternated rounds"
+        f"uvicorn (h11), 1 worker; wrk -t1 -c{args.connections} -d{args.duration}s; "
+        f"{args.rounds} alternated rounds per pair; medians"
     )
-    plain_median = summary("/ without middleware", results["plain"])
-    mw_first = summary("/ with middleware (rounds 1)", results["middleware"][: args.rounds])
-    mw_second = summary("/ with middleware (rounds 2)", results["middleware"][args.rounds :])
-    readyz_median = summary("/readyz with middleware", results["readyz"])
-    print(f"middleware / plain (target >= 0.97): {mw_first / plain_median:.3f}")
-    print(f"/readyz / trivial route (target >= 0.95): {readyz_median / mw_second:.3f}")
+    print("1) trivial route, without vs with DepHealthMiddleware")
+    plain_rps, plain_cpu = summary("/ without middleware", results["plain"])
+    with_rps, with_cpu = summary("/ with middleware", results["with"])
+    print("2) in the app with the middleware: /readyz vs the trivial route")
+    trivial_rps, trivial_cpu = summary("/ (trivial route)", results["trivial"])
+    readyz_rps, readyz_cpu = summary("/readyz", results["readyz"])
+    print(
+        f"with / without middleware: {with_rps / plain_rps:.3f} req/s (target >= 0.97), "
+        f"CPU per request {with_cpu / plain_cpu:.3f}x"
+    )
+    print(
+        f"/readyz / trivial route:    {readyz_rps / trivial_rps:.3f} req/s (target >= 0.95), "
+        f"CPU per request {readyz_cpu / trivial_cpu:.3f}x"
+    )
+    costs = asyncio.run(asgi_cost(args.rounds))
+    medians = {name: statistics.median(values) for name, values in costs.items()}
+    print("3) the ASGI app alone, in process (no server): median µs per request")
+    print(
+        f"  / without middleware {medians['plain']:.1f}, / with middleware "
+        f"{medians['with']:.1f}, /readyz {medians['readyz']:.1f}"
+    )
 
 
 if __name__ == "__main__":
