@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -167,18 +168,18 @@ async def asgi_cost(rounds: int, calls: int = 20_000) -> dict[str, list[float]]:
         with_middleware = build_app(registry=CollectorRegistry())
     finally:
         os.environ.pop("DH_BENCH_MIDDLEWARE")
-    lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    lifespan_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    lifespan_in: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+    lifespan_out: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     lifespan_scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
     task = asyncio.create_task(with_middleware(lifespan_scope, lifespan_in.get, lifespan_out.put))
     await lifespan_in.put({"type": "lifespan.startup"})
     await lifespan_out.get()
     await with_middleware.state.dephealth.check_now()
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         pass
 
     async def per_call(app: Starlette, path: str) -> float:

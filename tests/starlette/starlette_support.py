@@ -97,7 +97,7 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
     outbox: asyncio.Queue[Message] = asyncio.Queue()
     state: dict[str, Any] = {}
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    task: asyncio.Future[None] = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
     message = await outbox.get()
     if message["type"] == "lifespan.startup.failed":

@@ -151,7 +151,7 @@ async def test_details_callable_gets_the_starlette_request(registry: CollectorRe
 def test_bad_options_fail_at_construction() -> None:
     """A malformed prefix is a ConfigError when the middleware is built, engine or not."""
     with pytest.raises(ConfigError, match="prefix"):
-        DepHealthMiddleware(home, prefix="ops/")
+        DepHealthMiddleware(Starlette(), prefix="ops/")
 
 
 async def test_other_requests_pass_through(registry: CollectorRegistry) -> None:
