@@ -187,7 +187,8 @@ async def test_tls_to_a_plain_server_fails() -> None:
     A plain Redis reads the TLS hello as an unfinished inline command and says nothing,
     so the check usually ends in timeout (tls_error when the server answers garbage).
     """
-    [status] = await check(redis_check("cache", url=f"rediss://127.0.0.1:{SHARED}", critical=True, **FAST))
+    url = f"rediss://127.0.0.1:{SHARED}"
+    [status] = await check(redis_check("cache", url=url, critical=True, **FAST))
     assert status.detail in ("timeout", "tls_error")
 
 
