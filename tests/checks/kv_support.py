@@ -3,9 +3,9 @@
 ``open_sockets(port)`` counts this process's TCP sockets connected to ``port``: it maps the
 socket inodes of ``/proc/self/fd`` to the connection tables in ``/proc/self/net/tcp*``.
 ``BlackHoleProxy`` sits in front of a real server; it forwards, or (``black_hole = True``)
-accepts and opens the upstream connection but passes nothing, so a check hangs mid-protocol
-until its timeout cancels it. Closing the client side closes the upstream side, as a real
-network path would.
+accepts and opens the upstream connection but passes nothing on until the black hole ends,
+so a check hangs mid-protocol until its timeout cancels it. Closing the client side closes
+the upstream side once the path passes traffic again, as a real network path would.
 """
 
 from __future__ import annotations
@@ -108,12 +108,19 @@ class BlackHoleProxy:
             self._tasks.discard(task)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # While black-holing, bytes are read and dropped, on new and open connections alike.
+        # A black hole stalls the path like a dead link: nothing is read or passed on (bytes
+        # wait in the kernel buffers), so the stream is intact when the path comes back.
         try:
-            while data := await reader.read(65536):
-                if not self.black_hole:
-                    writer.write(data)
-                    await writer.drain()
+            while True:
+                while self.black_hole:
+                    await asyncio.sleep(0.02)
+                data = await reader.read(65536)
+                if not data:
+                    break
+                while self.black_hole:
+                    await asyncio.sleep(0.02)
+                writer.write(data)
+                await writer.drain()
         finally:
             writer.close()
 
