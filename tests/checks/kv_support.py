@@ -70,16 +70,16 @@ def refused_port() -> int:
 class BlackHoleProxy:
     """An in-process TCP proxy to ``127.0.0.1:upstream`` that can swallow all traffic."""
 
-    def __init__(self, upstream: int) -> None:
+    def __init__(self, upstream: int, port: int = 0) -> None:
         self.upstream = upstream
         self.black_hole = False
-        self.port = 0
+        self.port = port
         self.upstream_ports: set[int] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> BlackHoleProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -258,21 +258,21 @@ def tansu_binary() -> str | None:
 class PrivateKafka:
     """A throw-away Kafka-protocol broker (Tansu, in-memory storage)."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, advertised_port: int | None = None) -> None:
         self.binary = binary
         self.port = refused_port()
+        self.advertised_port = advertised_port or self.port
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        listener = f"tcp://127.0.0.1:{self.port}"
         self._process = subprocess.Popen(
             [
                 self.binary,
                 "broker",
                 "--listener-url",
-                listener,
+                f"tcp://127.0.0.1:{self.port}",
                 "--advertised-listener-url",
-                listener,
+                f"tcp://127.0.0.1:{self.advertised_port}",
                 "--storage-engine",
                 "memory://tansu/",
             ],
