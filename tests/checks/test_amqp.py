@@ -61,13 +61,17 @@ async def test_standalone_opens_and_closes_a_connection() -> None:
     ],
 )
 async def test_failures_are_classified(
-    proxy: BlackHoleProxy, url: str, status: str, detail: str
+    proxy: BlackHoleProxy, url: str, status: str, detail: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Wrong password, forbidden vhost, TLS to a plain port, refused, unknown and silent brokers."""
+    """Wrong password, forbidden vhost, TLS to a plain port, refused, unknown and silent brokers.
+
+    The password never shows in the logs.
+    """
     proxy.black_hole = True
     target = url.format(refused=refused_port(), blackhole=proxy.port)
     [result] = await check(amqp_check("broker", url=target, critical=True, **FAST))
     assert (result.status, result.detail) == (status, detail)
+    assert "wrong-password" not in caplog.text
 
 
 async def test_connection_alone_gives_the_endpoint() -> None:

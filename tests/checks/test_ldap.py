@@ -79,8 +79,10 @@ async def test_every_check_method_works(slapd: PrivateSlapd) -> None:
     assert [(s.status, s.detail) for s in statuses] == [("ok", "ok")] * 5
 
 
-async def test_wrong_password_is_auth_error(slapd: PrivateSlapd) -> None:
-    """A simple bind with a wrong password reads auth_error."""
+async def test_wrong_password_is_auth_error(
+    slapd: PrivateSlapd, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A simple bind with a wrong password reads auth_error, and the password shows nowhere."""
     [status] = await check(
         ldap_check(
             "ldap",
@@ -93,6 +95,40 @@ async def test_wrong_password_is_auth_error(slapd: PrivateSlapd) -> None:
         )
     )
     assert (status.status, status.detail) == ("auth_error", "auth_error")
+    assert "not-the-password" not in caplog.text
+
+
+def test_options_come_from_a_mapping_too() -> None:
+    """The same option names work in a settings mapping (Django, TOML), in any case."""
+    dh = DependencyHealth.from_config(
+        {
+            "name": "svc",
+            "group": "team",
+            "dependencies": {
+                "ldap": {
+                    "url": "ldap://127.0.0.1:389",
+                    "critical": True,
+                    "check_method": "SEARCH",
+                    "base_dn": "dc=example,dc=org",
+                    "search_scope": "One",
+                }
+            },
+        },
+        metrics=False,
+    )
+    [dependency] = dh.dependencies
+    assert dependency.options["check_method"] == "SEARCH"
+    with pytest.raises(ConfigError) as info:
+        DependencyHealth.from_config(
+            {
+                "name": "svc",
+                "group": "team",
+                "dependencies": {
+                    "ldap": {"url": "ldap://h", "critical": True, "check_method": "search"}
+                },
+            }
+        )
+    assert info.value.field == "base_dn"
 
 
 @pytest.mark.parametrize(

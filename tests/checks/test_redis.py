@@ -124,9 +124,14 @@ def test_unsupported_client_names_its_type_and_the_supported_ones() -> None:
     assert "builtins.object" in str(info.value) and "redis.asyncio.Redis" in str(info.value)
 
 
-async def test_wrong_password_is_auth_error(private_redis: PrivateRedis) -> None:
-    """A wrong password reads auth_error; the right one, from URL or option, reads ok."""
-    url = f"redis://:wrong@127.0.0.1:{private_redis.port}/0"
+async def test_wrong_password_is_auth_error(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong password reads auth_error; the right one, from URL or option, reads ok.
+
+    Neither password shows in the logs or in the dependency's repr.
+    """
+    url = f"redis://:bad-pw-42@127.0.0.1:{private_redis.port}/0"
     good_url = f"redis://:s3cret-pw@127.0.0.1:{private_redis.port}/0"
     wrong, no_password, good, good_option = await check(
         redis_check("wrong", url=url, critical=True),
@@ -139,6 +144,10 @@ async def test_wrong_password_is_auth_error(private_redis: PrivateRedis) -> None
     assert (wrong.status, wrong.detail) == ("auth_error", "auth_error")
     assert no_password.detail == "auth_error"
     assert good.detail == "ok" and good_option.detail == "ok"
+    assert "bad-pw-42" not in caplog.text and "s3cret-pw" not in caplog.text
+    assert "s3cret-pw" not in repr(
+        redis_check("x", url=good_url, password="s3cret-pw", critical=True)
+    )
 
 
 async def test_stopped_server_is_connection_error(private_redis: PrivateRedis) -> None:
