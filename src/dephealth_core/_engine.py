@@ -234,7 +234,10 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        prepared.checker = dependency.kind.make_checker(dependency, target)
+        # The checker sees the effective timeout (global default included), so drivers with
+        # socket timeouts of their own (ldap3, blocking clients) can be given it.
+        effective = dependency.replace(timeout=prepared.settings.timeout)
+        prepared.checker = dependency.kind.make_checker(effective, target)
         prepared.endpoints = endpoints
 
     def _add_prepared(self, prepared: _Prepared) -> None:

@@ -109,7 +109,8 @@ async def test_lazy_client_is_resolved_when_checks_start() -> None:
         made.append(redis.asyncio.Redis(host="127.0.0.1", port=SHARED))
         return made[-1]
 
-    dh = DependencyHealth("svc", "team", redis_check("cache", client=factory, critical=False))
+    dependency = redis_check("cache", client=factory, critical=False)
+    dh = DependencyHealth("svc", "team", dependency, metrics=False)
     assert made == []
     [status] = (await dh.check_now()).values()
     assert len(made) == 1 and status.detail == "ok"
