@@ -81,12 +81,13 @@ async def test_out_of_range_db_is_an_error() -> None:
 
 async def test_async_client_alone_gives_the_endpoint_and_is_checked() -> None:
     """redis_check(name, client=r) with no URL takes host and port from the client."""
-    client = redis.asyncio.Redis(host="127.0.0.1", port=SHARED)
+    client = redis.asyncio.Redis(host="127.0.0.1", port=SHARED, max_connections=8)
     try:
         [status] = await check(redis_check("cache", client=client, critical=False))
     finally:
         await client.aclose()
     assert (status.host, status.port, status.detail) == ("127.0.0.1", "6379", "ok")
+    assert status.pool is not None and (status.pool.in_use, status.pool.max) == (0, 8)
 
 
 async def test_sync_client_is_checked_in_a_thread() -> None:
