@@ -1,7 +1,7 @@
 """Helpers for the Redis, LDAP, AMQP and Kafka checker tests.
 
-``open_sockets(port)`` counts this process's TCP sockets connected to ``port``: it maps the
-socket inodes of ``/proc/self/fd`` to the connection tables in ``/proc/self/net/tcp*``.
+``open_sockets(port)`` counts this process's TCP sockets connected to ``port``: it asks each
+socket descriptor of ``/proc/self/fd`` (duplicated) for its peer.
 ``BlackHoleProxy`` sits in front of a real server; it forwards, or (``black_hole = True``)
 accepts and opens the upstream connection but passes nothing on until the black hole ends,
 so a check hangs mid-protocol until its timeout cancels it. Closing the client side closes
@@ -11,7 +11,6 @@ the upstream side once the path passes traffic again, as a real network path wou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import socket
@@ -22,31 +21,33 @@ from pathlib import Path
 
 import pytest
 
-_CLOSED_STATES = {"06", "0A"}  # TIME_WAIT, LISTEN
-
-
-def _own_socket_inodes() -> set[str]:
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/self/fd/{fd}")
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    return inodes
-
 
 def open_sockets(port: int) -> int:
-    """How many TCP sockets of this process are connected to remote ``port``."""
-    inodes = _own_socket_inodes()
+    """How many TCP sockets of this process are connected to remote ``port``.
+
+    Each socket descriptor in ``/proc/self/fd`` is duplicated and asked for its peer; the
+    system-wide ``/proc/net/tcp`` table is not read (it holds every TIME_WAIT on the machine).
+    """
     count = 0
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as handle:
-            next(handle)
-            for line in handle:
-                fields = line.split()
-                remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-                if remote_port == port and fields[3] not in _CLOSED_STATES and fields[9] in inodes:
-                    count += 1
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                continue
+            duplicate = os.dup(int(fd))
+        except OSError:
+            continue
+        sock = socket.socket(fileno=duplicate)
+        try:
+            tcp = sock.type == socket.SOCK_STREAM and sock.family in (
+                socket.AF_INET,
+                socket.AF_INET6,
+            )
+            if tcp and sock.getpeername()[1] == port:
+                count += 1
+        except OSError:
+            pass  # listening or not connected
+        finally:
+            sock.close()
     return count
 
 

@@ -1,7 +1,7 @@
 """AMQP checks against the shared RabbitMQ, directly and through a fault proxy.
 
-Connections are counted as this process's open sockets to 5672 (``/proc/self/net/tcp``
-matched to ``/proc/self/fd``): ``rabbitmqctl list_connections`` takes seconds a call.
+Connections are counted as this process's open sockets to 5672 (each descriptor of
+``/proc/self/fd`` asked for its peer): ``rabbitmqctl list_connections`` takes seconds a call.
 """
 
 from __future__ import annotations
@@ -181,3 +181,29 @@ async def test_connection_checks_leave_no_channel_or_socket(proxy: BlackHoleProx
     await connection.close()
     assert await settle(lambda: open_sockets(proxy.port) == 0)
     await asyncio.sleep(0)
+
+
+async def test_pool_checks_give_every_item_back(proxy: BlackHoleProxy) -> None:
+    """Checks through the app's pool, some cancelled, give items back and open nothing more."""
+    url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/"
+    pool: aio_pika.pool.Pool[aio_pika.abc.AbstractRobustConnection] = aio_pika.pool.Pool(
+        aio_pika.connect_robust, url, max_size=2
+    )
+    dh = DependencyHealth(
+        "svc", "team", amqp_check("broker", pool=pool, critical=True, **FAST), metrics=False
+    )
+    details: list[str] = []
+    most = 0
+    for round_number in range(100):
+        proxy.black_hole = round_number % 25 == 10
+        details += [s.detail for s in (await dh.check_now()).values()]
+        most = max(most, open_sockets(proxy.port))
+    proxy.black_hole = False
+    assert details.count("ok") == 96 and details.count("timeout") == 4
+    assert most == 1  # one check at a time needs one pooled connection, reused
+    async with pool.acquire() as connection:  # the item was given back and still works
+        channel = await connection.channel()
+        await channel.close()
+    await pool.close()
+    assert await settle(lambda: open_sockets(proxy.port) == 0)
+    assert await settle(lambda: open_sockets(SHARED) == 0)
