@@ -37,6 +37,8 @@ from .checks._grpc import grpc_check
 from .checks._http import http_check
 from .checks._kafka import kafka_check
 from .checks._ldap import ldap_check
+from .checks._mysql import mysql_check
+from .checks._postgres import postgres_check
 from .checks._redis import redis_check
 from .checks._tcp import tcp_check
 
@@ -79,6 +81,8 @@ __all__ = [
     "http_check",
     "kafka_check",
     "ldap_check",
+    "mysql_check",
+    "postgres_check",
     "redis_check",
     "status_of",
     "tcp_check",

@@ -234,10 +234,11 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        # The checker sees the effective timeout (global default included), so drivers with
-        # socket timeouts of their own (ldap3, blocking clients) can be given it.
-        effective = dependency.replace(timeout=prepared.settings.timeout)
-        prepared.checker = dependency.kind.make_checker(effective, target)
+        # The checker sees the effective timeout (global default included): a pool borrow can
+        # give up just before it (pool_exhausted), and blocking drivers get socket timeouts.
+        prepared.checker = dependency.kind.make_checker(
+            dependency.replace(timeout=prepared.settings.timeout), target
+        )
         prepared.endpoints = endpoints
 
     def _add_prepared(self, prepared: _Prepared) -> None:
