@@ -1,0 +1,61 @@
+"""``path("", include("dephealth_django.urls"))`` serves the health views.
+
+The paths come from ``DEPHEALTH`` (``prefix``, ``paths``) each time a URL is resolved, so
+``override_settings`` applies without reloading the URLconf. Under ASGI the async view is
+chosen (URL resolution runs on the event loop there), under WSGI the sync one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from django.urls import URLPattern
+from django.urls.resolvers import RegexPattern, ResolverMatch
+
+from dephealth_core import ConfigError
+
+from ._runtime import get_runtime
+from .views import async_health_view, health_view
+
+logger = logging.getLogger("dephealth")
+
+app_name = "dephealth"
+
+
+class HealthURLPattern(URLPattern):
+    """Matches the paths the configured :class:`~dephealth_core.HealthViews` serves."""
+
+    def __init__(self) -> None:
+        super().__init__(RegexPattern(r"^(?P<path>.+)\Z", name="health"), health_view, {}, "health")
+        self._config_error_logged = False
+
+    def resolve(self, path: str) -> ResolverMatch | None:
+        try:
+            views = get_runtime().views
+        except ConfigError as exc:
+            if not self._config_error_logged:
+                logger.error("dephealth: health views disabled, bad DEPHEALTH settings: %s", exc)
+                self._config_error_logged = True
+            return None
+        view = views.match("/" + path)
+        if view is None:
+            return None
+        callback: Any = health_view
+        try:
+            asyncio.get_running_loop()
+            callback = async_health_view
+        except RuntimeError:
+            pass
+        return ResolverMatch(
+            callback,
+            (),
+            {"view": view},
+            "health",
+            route=str(self.pattern),
+            captured_kwargs={"view": view},
+        )
+
+
+urlpatterns = [HealthURLPattern()]
