@@ -64,10 +64,11 @@ class DatabaseChecker:
         except Exception as exc:
             _close_quietly(connection)
             raise database_error(exc, connected=connected) from None
+        else:
+            if connection.settings_dict.get("CONN_MAX_AGE", 0) == 0:
+                connection.close()
         finally:
             self._pool_stats = _read_pool_stats(connection)
-        if connection.settings_dict.get("CONN_MAX_AGE", 0) == 0:
-            connection.close()
 
     def pool_stats(self) -> PoolStats | None:
         """Django's connection pool counts for the alias, when it has a pool."""

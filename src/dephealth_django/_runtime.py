@@ -56,7 +56,7 @@ class Runtime:
 
     def shutdown(self) -> None:
         """Stop the checks (if running here), close connections and free the registry."""
-        if self.engine.running and self.started_pid == os.getpid():
+        if self.engine.running:
             self.engine.stop_background()
         else:
             self.close_checkers()

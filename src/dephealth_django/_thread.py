@@ -4,49 +4,84 @@ Django keeps database connections (and cache clients) per thread. Running every 
 alias in the same single thread therefore gives that alias exactly one ``DatabaseWrapper``
 (or cache object) in the checker, which holds at most one connection, whatever the engine's
 thread pool or the web server's threads do.
+
+A plain daemon thread rather than a ``ThreadPoolExecutor``: executors refuse new work once
+the interpreter starts shutting down, and the core stops the checks from an ``atexit``
+handler, which must still be able to close the alias's connection in its own thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+_Work = tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None
 
 
 class AliasThread:
-    """A single worker thread, created on first use and again after a fork."""
+    """A single worker thread, started on first use (and again after a fork)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[_Work] | None = None
+        self._thread: threading.Thread | None = None
         self._pid = os.getpid()
-
-    def _get(self) -> ThreadPoolExecutor:
-        if self._executor is None or self._pid != os.getpid():
-            # After a fork the parent's worker thread does not exist in the child.
-            self._pid = os.getpid()
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
-        return self._executor
-
-    async def run(self, function: Callable[[], T]) -> T:
-        """Run ``function`` in the thread; a cancelled wait leaves it to finish there."""
-        return await asyncio.get_running_loop().run_in_executor(self._get(), function)
+        self._lock = threading.Lock()
 
     @property
     def started(self) -> bool:
-        """True once the thread exists in this process."""
-        return self._executor is not None and self._pid == os.getpid()
+        """True once the thread runs in this process."""
+        return self._thread is not None and self._pid == os.getpid() and self._thread.is_alive()
+
+    def _submit(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._lock:
+            if not self.started:
+                # After a fork the parent's thread does not exist in the child.
+                self._pid = os.getpid()
+                self._queue = queue.SimpleQueue()
+                self._thread = threading.Thread(
+                    target=_work, args=(self._queue,), name=self.name, daemon=True
+                )
+                self._thread.start()
+            assert self._queue is not None
+            self._queue.put((function, future))
+        return future
+
+    async def run(self, function: Callable[[], T]) -> T:
+        """Run ``function`` in the thread; a cancelled wait leaves it to finish there."""
+        return await asyncio.wrap_future(self._submit(function))
 
     def call(self, function: Callable[[], T], timeout: float) -> T:
         """Run ``function`` in the thread from a thread with no event loop (bounded)."""
-        return self._get().submit(function).result(timeout)
+        return self._submit(function).result(timeout)
 
     def shutdown(self) -> None:
         """Let the thread end once its queued work is done."""
-        executor, self._executor = self._executor, None
-        if executor is not None and self._pid == os.getpid():
-            executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            if self._queue is not None and self._pid == os.getpid():
+                self._queue.put(None)
+            self._queue = None
+            self._thread = None
+
+
+def _work(work_queue: queue.SimpleQueue[_Work]) -> None:
+    while True:
+        item = work_queue.get()
+        if item is None:
+            return
+        function, future = item
+        if not future.set_running_or_notify_cancel():
+            continue  # its waiter gave up (timeout) before it started
+        try:
+            result = function()
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)

@@ -15,8 +15,10 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +163,30 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "project.settings"
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def database_settings(databases: dict[str, Any]) -> Iterator[None]:
+    """``override_settings(DATABASES=...)`` that Django's connection handler also follows.
+
+    Django reads DATABASES once per process; a test that changes it must rebuild the
+    handler's settings so that new threads (the checker's) connect with the new ones.
+    """
+    from django.db import connections
+    from django.test import override_settings
+
+    def reload() -> None:
+        connections.__dict__.pop("settings", None)
+        connections._settings = None
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Overriding setting DATABASES")
+        with override_settings(DATABASES=databases):
+            reload()
+            try:
+                yield
+            finally:
+                from dephealth_django import _runtime
+
+                _runtime.reset()
+        reload()
