@@ -55,6 +55,7 @@ class HealthURLPattern(URLPattern):
             "health",
             route=str(self.pattern),
             captured_kwargs={"view": view},
+            extra_kwargs={},
         )
 
 
