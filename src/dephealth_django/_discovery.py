@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Unpack
 from urllib.parse import urlsplit
 
@@ -36,6 +37,8 @@ class DjangoAlias:
     alias: str
     host: str
     port: str
+    #: ENGINE or BACKEND, imported when the checker is built so the first check is not slowed.
+    backend: str = ""
     #: The checkers built for this alias, so that their owner can close them.
     checkers: list[Checker] = field(default_factory=list, repr=False, compare=False)
 
@@ -53,6 +56,7 @@ def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
 def _make_checker(dependency: Dependency, target: Target) -> Checker:
     source = target.source
     assert isinstance(source, DjangoAlias)
+    _import_backend(source)
     checker: Checker
     if source.kind == "database":
         checker = DatabaseChecker(source.alias)
@@ -60,6 +64,21 @@ def _make_checker(dependency: Dependency, target: Target) -> Checker:
         checker = CacheChecker(source.alias)
     source.checkers.append(checker)
     return checker
+
+
+def _import_backend(source: DjangoAlias) -> None:
+    # Imports only (no connection): the driver and backend modules would otherwise be
+    # imported by the first check, in its thread, under its timeout.
+    try:
+        if source.kind == "database":
+            from django.db.utils import load_backend
+
+            load_backend(source.backend)
+        else:
+            import_module(source.backend.rpartition(".")[0])
+            import_module("redis")
+    except ImportError as exc:
+        logger.warning("dephealth: cannot import %s: %s", source.backend, type(exc).__name__)
 
 
 def _kind(type_: str, port: int) -> Kind:
@@ -130,7 +149,7 @@ def database_check(
     type_, default_port = DATABASE_VENDORS[vendor]
     host = str(entry.get("HOST") or "localhost")
     port = str(entry.get("PORT") or default_port)
-    source = DjangoAlias("database", alias, host, port)
+    source = DjangoAlias("database", alias, host, port, str(entry.get("ENGINE")))
     return Dependency(dep_name, KINDS[type_], critical=critical, source=source, **common)
 
 
@@ -171,7 +190,7 @@ def cache_check(
             field="caches",
         )
     host, port = redis_address(entry.get("LOCATION"), dependency=dep_name)
-    source = DjangoAlias("cache", alias, host, port)
+    source = DjangoAlias("cache", alias, host, port, str(entry.get("BACKEND")))
     return Dependency(dep_name, REDIS_KIND, critical=critical, source=source, **common)
 
 

@@ -117,17 +117,29 @@ def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True)
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 _failed_pid: int | None = None
+#: A build that failed is not retried on every request, only after the settings change.
+_build_error: ConfigError | None = None
 
 
 def get_runtime() -> Runtime:
-    """The process's runtime, built on first use."""
-    global _runtime
+    """The process's runtime, built on first use.
+
+    Raises:
+        ConfigError: when the settings are bad (the same error until they change).
+    """
+    global _runtime, _build_error
     runtime = _runtime
     if runtime is not None:
         return runtime
     with _lock:
         if _runtime is None:
-            _runtime = build_runtime()
+            if _build_error is not None:
+                raise _build_error
+            try:
+                _runtime = build_runtime()
+            except ConfigError as exc:
+                _build_error = exc
+                raise
         return _runtime
 
 
@@ -172,10 +184,11 @@ def _start(pid: int) -> None:
 
 def reset(**_: Any) -> None:
     """Stop and forget the runtime; the next use builds one from the current settings."""
-    global _runtime, _failed_pid
+    global _runtime, _failed_pid, _build_error
     with _lock:
         runtime, _runtime = _runtime, None
         _failed_pid = None
+        _build_error = None
     if runtime is not None:
         runtime.shutdown()
 

@@ -27,8 +27,9 @@ ROOT = HERE.parent.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import django  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+import django  # noqa: E402
 
 if not settings.configured:
     from project import settings as project_settings
@@ -95,8 +96,19 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         assert binary is not None
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

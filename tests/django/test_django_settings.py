@@ -19,9 +19,7 @@ from dephealth_django.checks import check_settings
 def test_discovers_postgres_and_redis_with_addresses_from_settings() -> None:
     """DATABASES and CACHES entries on PostgreSQL and Redis become checked dependencies."""
     engine = get_dependency_health()
-    found = {
-        d.name: (d.type, d.critical, d.resolve_target().hosts) for d in engine.dependencies
-    }
+    found = {d.name: (d.type, d.critical, d.resolve_target().hosts) for d in engine.dependencies}
     assert found == {
         "db-default": ("postgres", True, (("127.0.0.1", "5432"),)),
         "cache-default": ("redis", True, (("127.0.0.1", "6379"),)),
@@ -44,7 +42,9 @@ def test_sqlite_and_locmem_are_skipped_with_one_info_line(caplog: pytest.LogCapt
         "group": "team",
         "discover": {"databases": True, "caches": False},
         "databases": {"default": {"name": "postgres-main", "critical": False, "interval": 20}},
-        "dependencies": {"api": {"type": "http", "url": "http://127.0.0.1:9/health", "critical": True}},
+        "dependencies": {
+            "api": {"type": "http", "url": "http://127.0.0.1:9/health", "critical": True}
+        },
     }
 )
 def test_alias_overrides_discovery_switches_and_explicit_dependencies() -> None:

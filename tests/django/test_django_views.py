@@ -61,7 +61,10 @@ def test_dependencies_view_is_dephealth_compatible() -> None:
     """/health/dependencies gives {"status": "healthy", "dependencies": {name: bool}}."""
     _checked()
     body = Client().get("/health/dependencies").json()
-    assert body == {"status": "healthy", "dependencies": {"db-default": True, "cache-default": True}}
+    assert body == {
+        "status": "healthy",
+        "dependencies": {"db-default": True, "cache-default": True},
+    }
 
 
 def test_details_are_hidden_by_default() -> None:

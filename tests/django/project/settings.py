@@ -18,12 +18,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 ROOT_URLCONF = "project.urls"
-APP_NAME = os.environ.get("DEPHEALTH_TEST_APP_NAME", "dephealth-django-tests")
+APP_NAME = os.environ.get("DJTEST_APP_NAME", "dephealth-django-tests")
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "HOST": "127.0.0.1",
-        "PORT": os.environ.get("DEPHEALTH_TEST_PG_PORT", "5432"),
+        "PORT": os.environ.get("DJTEST_PG_PORT", "5432"),
         "NAME": "test",
         "USER": "postgres",
         "PASSWORD": "not-a-real-secret",
@@ -32,10 +32,19 @@ DATABASES = {
     },
     "local": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
 }
+if os.environ.get("DJTEST_SQLITE_DEFAULT"):
+    # For management commands that write (migrate): keep the shared PostgreSQL untouched.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["DJTEST_SQLITE_DEFAULT"],
+        },
+        "pg": DATABASES["default"],
+    }
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("DEPHEALTH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "LOCATION": os.environ.get("DJTEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     },
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
@@ -43,8 +52,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 DEPHEALTH = {
     "name": "django-tests",
     "group": "dephealth",
-    "check_interval": float(os.environ.get("DEPHEALTH_TEST_INTERVAL", "15")),
-    "timeout": float(os.environ.get("DEPHEALTH_TEST_TIMEOUT", "2")),
+    "check_interval": float(os.environ.get("DJTEST_INTERVAL", "15")),
+    "timeout": float(os.environ.get("DJTEST_TIMEOUT", "2")),
     "caches": {"default": {"critical": True}},
 }
 LOGGING = {
