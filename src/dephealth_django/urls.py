@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from django.urls import URLPattern
 from django.urls.resolvers import RegexPattern, ResolverMatch
@@ -30,6 +29,7 @@ class HealthURLPattern(URLPattern):
     def __init__(self) -> None:
         super().__init__(RegexPattern(r"^(?P<path>.+)\Z", name="health"), health_view, {}, "health")
         self._config_error_logged = False
+        self._matches: dict[tuple[str, bool], ResolverMatch] = {}
 
     def resolve(self, path: str) -> ResolverMatch | None:
         try:
@@ -42,21 +42,26 @@ class HealthURLPattern(URLPattern):
         view = views.match("/" + path)
         if view is None:
             return None
-        callback: Any = health_view
         try:
             asyncio.get_running_loop()
-            callback = async_health_view
+            is_async = True
         except RuntimeError:
-            pass
-        return ResolverMatch(
-            callback,
-            (),
-            {"view": view},
-            "health",
-            route=str(self.pattern),
-            captured_kwargs={"view": view},
-            extra_kwargs={},
-        )
+            is_async = False
+        match = self._matches.get((view, is_async))
+        if match is None:
+            # Django never changes a ResolverMatch it gets back, so one per view is reused.
+            match = ResolverMatch(
+                async_health_view if is_async else health_view,
+                (),
+                {"view": view},
+                "health",
+                route=str(self.pattern),
+                captured_kwargs={"view": view},
+                extra_kwargs={},
+            )
+            if len(self._matches) < 64:
+                self._matches[(view, is_async)] = match
+        return match
 
 
 urlpatterns = [HealthURLPattern()]
