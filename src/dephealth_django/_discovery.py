@@ -238,8 +238,8 @@ def discover(
         if overrides is False or not isinstance(entry, Mapping):
             continue
         if database_vendor(entry) is None:
-            logger.info(
-                "dephealth: database %r (%s) is not checked: only PostgreSQL and MySQL are",
+            _skipped(
+                "database %r (%s) is not checked: only PostgreSQL and MySQL are",
                 alias,
                 entry.get("ENGINE"),
             )
@@ -250,10 +250,8 @@ def discover(
         if overrides is False or not isinstance(entry, Mapping):
             continue
         if entry.get("BACKEND") not in REDIS_BACKENDS:
-            logger.info(
-                "dephealth: cache %r (%s) is not checked: only Redis caches are",
-                alias,
-                entry.get("BACKEND"),
+            _skipped(
+                "cache %r (%s) is not checked: only Redis caches are", alias, entry.get("BACKEND")
             )
             continue
         try:
@@ -261,8 +259,18 @@ def discover(
         except ConfigError as exc:
             if exc.field != "caches" or "cannot read a host" not in str(exc):
                 raise
-            logger.info("dephealth: cache %r is not checked: %s", alias, exc)
+            _skipped("cache %r is not checked: %s", alias, str(exc))
     return found
+
+
+_skips_logged: set[tuple[Any, ...]] = set()
+
+
+def _skipped(message: str, *args: Any) -> None:
+    # Once per process: the system checks and the first request both discover.
+    if (message, *args) not in _skips_logged:
+        _skips_logged.add((message, *args))
+        logger.info("dephealth: " + message, *args)
 
 
 def _overrides(value: Any) -> dict[str, Any]:

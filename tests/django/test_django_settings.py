@@ -28,7 +28,11 @@ def test_discovers_postgres_and_redis_with_addresses_from_settings() -> None:
 
 def test_sqlite_and_locmem_are_skipped_with_one_info_line(caplog: pytest.LogCaptureFixture) -> None:
     """Other engines and backends are not checked, and the log says so once each."""
+    from dephealth_django import _discovery
+
+    _discovery._skips_logged.clear()
     with caplog.at_level(logging.INFO, logger="dephealth"):
+        build_runtime(metrics=False).close_checkers()
         build_runtime(metrics=False).close_checkers()
     skipped = [r.getMessage() for r in caplog.records if "is not checked" in r.getMessage()]
     assert len(skipped) == 2
