@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import socket
 import threading
 
 import pytest
-from conftest import database_settings, free_port, pg_connections
 from django.conf import settings
 from django.test import override_settings
+from djtest_support import database_settings, free_port, pg_connections
 
 from dephealth_django import get_dependency_health
 
@@ -125,3 +126,22 @@ def test_stop_closes_the_checker_connection(app_name: str) -> None:
         assert pg_connections(app_name) == 1
         engine.stop_background()
         assert pg_connections(app_name) == 0
+
+
+def test_database_that_never_answers_times_out_without_piling_up(app_name: str) -> None:
+    """A database that accepts but never answers reads timeout; checks never pile up."""
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.1", 0))
+    black_hole.listen(8)  # the kernel accepts; nobody ever answers
+    port = str(black_hole.getsockname()[1])
+    quick = {**settings.DEPHEALTH, "timeout": 0.3}
+    with database_settings(_databases(app_name, PORT=port)), override_settings(DEPHEALTH=quick):
+        try:
+            engine = get_dependency_health()
+            for _ in range(3):
+                status = engine.check_now_background()["db-default:127.0.0.1:" + port]
+                assert (status.healthy, status.detail) == (False, "timeout")
+            threads = [t for t in threading.enumerate() if t.name == "dephealth-db-default"]
+            assert len(threads) == 1
+        finally:
+            black_hole.close()  # the stuck connect fails, the thread is free again

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import HERE, PrivateRedis, free_port, pg_connections, reachable, subprocess_env
+from djtest_support import HERE, PrivateRedis, free_port, pg_connections, reachable, subprocess_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres")]
 
@@ -104,8 +104,9 @@ def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
     kind, base, process = server
     workers = 2 if kind == "gunicorn" else 1
     samples: list[int] = []
-    with httpx.Client(base_url=base, timeout=5.0) as client:
-        assert client.get("/ping").text == "pong\n"
+    with httpx.Client(base_url=base, timeout=15.0) as client:
+        # Workers may still be importing the project (a loaded machine): wait for them.
+        assert client.get("/ping", timeout=60).text == "pong\n"
         _until(_steady(client, "/readyz", 200), "/readyz 200")
         samples.append(pg_connections(app_name))
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import HERE, free_port, pg_connections, reachable, subprocess_env
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from djtest_support import HERE, free_port, pg_connections, reachable, subprocess_env
 
 pytestmark = pytest.mark.usefixtures("postgres", "redis")
 
