@@ -145,18 +145,23 @@ def main() -> None:
     baseline = statistics.median(rates["trivial /ping"])
     print(
         f"gunicorn sync, {args.workers} workers; wrk -t1 -c{args.connections}, "
-        f"{args.rounds} rounds x {args.duration:g}s, interleaved; {os.cpu_count()} CPUs"
+        f"{args.rounds} rounds x {args.duration:g}s, interleaved; {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"{'endpoint':38} {'median req/s':>12} {'min':>9} {'max':>9} {'ratio':>7} "
-        f"{'PG sessions/1k req':>19}"
+        f"{'paired':>7} {'PG sessions/1k req':>19}"
     )
     for name in names:
         values = rates[name]
         median = statistics.median(values)
+        # The ratio within each round (same minute, same load elsewhere), then its median.
+        paired = statistics.median(
+            v / b for v, b in zip(values, rates["trivial /ping"], strict=True)
+        )
         print(
             f"{name:38} {median:12.0f} {min(values):9.0f} {max(values):9.0f} "
-            f"{median / baseline:7.3f} {statistics.median(sessions[name]):19.1f}"
+            f"{median / baseline:7.3f} {paired:7.3f} {statistics.median(sessions[name]):19.1f}"
         )
 
 
