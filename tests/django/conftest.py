@@ -1,13 +1,14 @@
-"""Django test setup: the test project's settings, real PostgreSQL and Redis, a private Redis.
+"""Django test setup: the test project's settings, one engine per test.
 
 Settings are applied with ``settings.configure`` from ``project.settings`` (this folder is on
 ``sys.path``), so that ``DJANGO_SETTINGS_MODULE`` stays unset for the rest of the suite.
-Subprocess tests pass ``DJANGO_SETTINGS_MODULE=project.settings`` explicitly.
+Subprocess tests pass ``DJANGO_SETTINGS_MODULE=project.settings`` explicitly. The servers
+come from the root fixtures (``postgres_dsn``, ``redis_url``, ``mysql_params``,
+``private_redis``).
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -31,33 +32,6 @@ if not settings.configured:
         **{key: getattr(project_settings, key) for key in dir(project_settings) if key.isupper()}
     )
     django.setup()
-
-from djtest_support import CI, PrivateRedis, need  # noqa: E402
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    """A private Redis server, stopped at the end of the test."""
-    if shutil.which("redis-server") is None:
-        if CI:
-            pytest.fail("redis-server is not installed")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def postgres() -> None:
-    """The shared PostgreSQL (127.0.0.1:5432, db test)."""
-    need(5432, "PostgreSQL")
-
-
-@pytest.fixture
-def redis() -> None:
-    """The shared Redis (127.0.0.1:6379)."""
-    need(6379, "Redis")
 
 
 @pytest.fixture

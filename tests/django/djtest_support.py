@@ -1,4 +1,4 @@
-"""Helpers of the Django tests: addresses, PostgreSQL session counts, a private Redis.
+"""Helpers of the Django tests: addresses, PostgreSQL session counts, settings overrides.
 
 A module of its own (not ``conftest``) so that test modules can import it by a name no
 other test folder uses.
@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
-import subprocess
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-CI = os.environ.get("CI") == "true"
 
 
 def reachable(port: int) -> bool:
@@ -29,15 +23,6 @@ def reachable(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
         return True
     return False
-
-
-def need(port: int, what: str) -> None:
-    """Skip (fail under CI=true) when the shared server is not there."""
-    if not reachable(port):
-        message = f"{what} is not listening on 127.0.0.1:{port}"
-        if CI:
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def free_port() -> int:
@@ -60,50 +45,6 @@ def pg_connections(application_name: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-class PrivateRedis:
-    """A redis-server of our own on a free loopback port, to stop and start at will."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.dir = tmp
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not reachable(self.port):
-            assert time.monotonic() < deadline, "private redis did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

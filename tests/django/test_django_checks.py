@@ -13,7 +13,7 @@ from djtest_support import database_settings, free_port, pg_connections
 
 from dephealth_django import get_dependency_health
 
-pytestmark = pytest.mark.usefixtures("postgres", "redis")
+pytestmark = pytest.mark.usefixtures("postgres_dsn", "redis_url")
 
 
 def _databases(app_name: str, **changes: object) -> dict[str, object]:

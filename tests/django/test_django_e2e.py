@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from djtest_support import HERE, PrivateRedis, free_port, pg_connections, reachable, subprocess_env
+from djtest_support import HERE, free_port, pg_connections, reachable, subprocess_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres")]
+from tests.support.servers import PrivateRedis
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres_dsn")]
 
 
 def _server_command(kind: str, port: int) -> list[str]:
@@ -46,14 +48,20 @@ def _server_command(kind: str, port: int) -> list[str]:
     ]
 
 
+@pytest.fixture
+def cache_server(private_redis: Callable[..., PrivateRedis]) -> PrivateRedis:
+    """The test project's cache: a Redis of the test's own, to stop and start."""
+    return private_redis()
+
+
 @pytest.fixture(params=["gunicorn", "uvicorn"])
 def server(
-    request: pytest.FixtureRequest, private_redis: PrivateRedis, app_name: str
+    request: pytest.FixtureRequest, cache_server: PrivateRedis, app_name: str
 ) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
     """A served test project whose cache is the private Redis; yields (kind, base URL, process)."""
     port = free_port()
     env = subprocess_env(
-        DJTEST_REDIS_URL=private_redis.url,
+        DJTEST_REDIS_URL=cache_server.url,
         DJTEST_APP_NAME=app_name,
         DJTEST_INTERVAL="1",
         DJTEST_TIMEOUT="0.5",
@@ -98,7 +106,7 @@ def _steady(client: httpx.Client, url: str, status: int, times: int = 10) -> Cal
 
 
 def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
-    server: tuple[str, str, subprocess.Popen[bytes]], private_redis: PrivateRedis, app_name: str
+    server: tuple[str, str, subprocess.Popen[bytes]], cache_server: PrivateRedis, app_name: str
 ) -> None:
     """/readyz turns 503 when Redis stops and 200 when it is back; PG connections stay flat."""
     kind, base, process = server
@@ -110,12 +118,12 @@ def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
         _until(_steady(client, "/readyz", 200), "/readyz 200")
         samples.append(pg_connections(app_name))
 
-        private_redis.stop()
+        cache_server.stop()
         _until(_steady(client, "/readyz", 503), "/readyz 503 with Redis down")
         assert "[-]cache-default failed: connection_error" in client.get("/readyz?verbose").text
         samples.append(pg_connections(app_name))
 
-        private_redis.start()
+        cache_server.start()
         _until(_steady(client, "/readyz", 200), "/readyz 200 with Redis back")
         for _ in range(10):
             time.sleep(0.3)

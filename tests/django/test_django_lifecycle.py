@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from djtest_support import HERE, free_port, pg_connections, reachable, subprocess_env
 
-pytestmark = pytest.mark.usefixtures("postgres", "redis")
+pytestmark = pytest.mark.usefixtures("postgres_dsn", "redis_url")
 
 THREADS = "import threading; print(sorted(t.name for t in threading.enumerate()))"
 

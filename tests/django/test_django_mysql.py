@@ -12,16 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from djtest_support import database_settings, need
+from djtest_support import database_settings
 
 from dephealth_django import get_dependency_health
 
-pytestmark = pytest.mark.mysql
+pytestmark = pytest.mark.usefixtures("mysql_params")
 
 
 @pytest.fixture(autouse=True)
 def _mysql_driver() -> Iterator[None]:
-    need(3306, "MariaDB")
     saved = {name: sys.modules.get(name) for name in ("MySQLdb",)}
     try:
         import MySQLdb  # noqa: F401

@@ -11,7 +11,7 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 from dephealth_django import _runtime, get_dependency_health
 from dephealth_django.views import health_view
 
-pytestmark = pytest.mark.usefixtures("postgres", "redis")
+pytestmark = pytest.mark.usefixtures("postgres_dsn", "redis_url")
 
 BASE = {"name": "svc", "group": "team", "caches": {"default": {"critical": True}}}
 
