@@ -31,12 +31,17 @@ class DatabaseChecker:
 
     Before each check an unusable or expired connection is closed, as Django does around a
     request. After it, the connection is kept only when the alias keeps connections
-    (``CONN_MAX_AGE`` > 0 or ``None``); with ``CONN_MAX_AGE = 0`` it is closed, which with
-    ``OPTIONS["pool"]`` gives it back to the pool.
+    (``CONN_MAX_AGE`` > 0 or ``None``); with ``CONN_MAX_AGE = 0`` it is closed.
+
+    With Django's connection pool (``OPTIONS["pool"]``, PostgreSQL, Django 5.1+) the check
+    borrows a connection from that same pool for the query and gives it back at once,
+    waiting at most ``pool_timeout`` seconds: a pool held full reads ``pool_exhausted``.
     """
 
     alias: str
     query: str = "SELECT 1"
+    #: How long to wait for a free connection of Django's pool (``None``: the pool's own).
+    pool_timeout: float | None = None
     thread: AliasThread = field(init=False, repr=False)
     _pool_stats: PoolStats | None = field(default=None, init=False, repr=False)
 
@@ -51,6 +56,9 @@ class DatabaseChecker:
         from django.db import connections
 
         connection = connections[self.alias]
+        if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+            self._check_pool(connection)
+            return
         connected = False
         try:
             connection.close_if_unusable_or_obsolete()
@@ -67,6 +75,19 @@ class DatabaseChecker:
         else:
             if connection.settings_dict.get("CONN_MAX_AGE", 0) == 0:
                 connection.close()
+
+    def _check_pool(self, connection: Any) -> None:
+        borrowed = False
+        try:
+            pool = connection.pool
+            pool.open()  # as Django does before its first borrow; a no-op once open
+            with pool.connection(timeout=self.pool_timeout) as raw:
+                borrowed = True
+                raw.execute(self.query).fetchone()
+        except CheckError:
+            raise
+        except Exception as exc:
+            raise database_error(exc, connected=borrowed) from None
         finally:
             self._pool_stats = _read_pool_stats(connection)
 

@@ -18,15 +18,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dephealth_core import ConfigError, DependencyHealth, HealthViews, StateError
+from dephealth_core import CheckSettings, ConfigError, DependencyHealth, HealthViews, StateError
 from dephealth_core._dependency import Checker
 
+from ._checkers import DatabaseChecker
 from ._discovery import DjangoAlias, discover
 from ._settings import DjangoOptions, read_options
 
 logger = logging.getLogger("dephealth")
 
 WATCHED_SETTINGS = frozenset({"DEPHEALTH", "DATABASES", "CACHES"})
+#: The share of a check's timeout spent waiting for a connection of Django's pool.
+POOL_TIMEOUT_SHARE = 0.8
 
 
 @dataclass(eq=False)
@@ -110,6 +113,18 @@ def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True)
         if engine.collector is not None:
             engine.collector.unregister()
         raise
+    for dependency in engine.dependencies:
+        # A borrow from Django's pool must give up before the check's own timeout, so that
+        # a pool held full reads pool_exhausted rather than timeout.
+        timeout = CheckSettings.build(
+            interval=dependency.interval,
+            timeout=dependency.timeout,
+            defaults=engine.defaults,
+            dependency=dependency.name,
+        ).timeout
+        for checker in getattr(dependency.source, "checkers", ()):
+            if isinstance(checker, DatabaseChecker):
+                checker.pool_timeout = timeout * POOL_TIMEOUT_SHARE
     sources = [d.source for d in discovered if isinstance(d.source, DjangoAlias)]
     return Runtime(options=options, engine=engine, views=views, sources=sources)
 

@@ -69,6 +69,10 @@ def database_settings(databases: dict[str, Any]) -> Iterator[None]:
     from django.test import override_settings
 
     def reload() -> None:
+        for alias in list(connections.settings):
+            if hasattr(connections._connections, alias):
+                getattr(connections._connections, alias).close()
+                delattr(connections._connections, alias)
         connections.__dict__.pop("settings", None)
         connections._settings = None
 

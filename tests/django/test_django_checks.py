@@ -145,3 +145,24 @@ def test_database_that_never_answers_times_out_without_piling_up(app_name: str) 
             assert len(threads) == 1
         finally:
             black_hole.close()  # the stuck connect fails, the thread is free again
+
+
+def test_a_pool_held_full_is_pool_exhausted(app_name: str) -> None:
+    """When every connection of Django's pool is taken, the check reads pool_exhausted."""
+    databases = _databases(
+        app_name, CONN_MAX_AGE=0, OPTIONS={"pool": {"min_size": 0, "max_size": 1}}
+    )
+    quick = {**settings.DEPHEALTH, "timeout": 0.5}
+    with database_settings(databases), override_settings(DEPHEALTH=quick):
+        from django.db import connections
+
+        pool = connections["default"].pool
+        pool.open()
+        try:
+            with pool.connection():  # the application holds the only connection
+                status = get_dependency_health().check_now_background()["db-default:127.0.0.1:5432"]
+                assert (status.healthy, status.detail) == (False, "pool_exhausted")
+            status = get_dependency_health().check_now_background()["db-default:127.0.0.1:5432"]
+            assert (status.healthy, status.detail) == (True, "ok")
+        finally:
+            connections["default"].close_pool()
