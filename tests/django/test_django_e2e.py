@@ -17,11 +17,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres_dsn")]
 
 
 def _server_command(kind: str, port: int) -> list[str]:
-    if kind == "gunicorn":
+    if kind.startswith("gunicorn"):
+        preload = ["--preload"] if kind == "gunicorn-preload" else []
         return [
             sys.executable,
             "-m",
             "gunicorn",
+            *preload,
             "project.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
@@ -54,7 +56,8 @@ def cache_server(private_redis: Callable[..., PrivateRedis]) -> PrivateRedis:
     return private_redis()
 
 
-@pytest.fixture(params=["gunicorn", "uvicorn"])
+# --preload: the master imports the project before forking, the workers start their own checks.
+@pytest.fixture(params=["gunicorn", "gunicorn-preload", "uvicorn"])
 def server(
     request: pytest.FixtureRequest, cache_server: PrivateRedis, app_name: str
 ) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
@@ -110,7 +113,7 @@ def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
 ) -> None:
     """/readyz turns 503 when Redis stops and 200 when it is back; PG connections stay flat."""
     kind, base, process = server
-    workers = 2 if kind == "gunicorn" else 1
+    workers = 2 if kind.startswith("gunicorn") else 1
     samples: list[int] = []
     with httpx.Client(base_url=base, timeout=15.0) as client:
         # Workers may still be importing the project (a loaded machine): wait for them.
