@@ -4,8 +4,12 @@ Runs one gunicorn (sync workers) serving the benchmark project (``bench/django_b
 drives it with ``wrk``: the trivial view ``/ping``, dephealth's ``/readyz`` (answered from the
 snapshot; the checks run in the background) and, when installed in ``bench/.venv-peers``,
 django-health-check's view with its database and cache checks (run on every request).
-Rounds are interleaved so that load from elsewhere hits every endpoint alike. Also counts
-new PostgreSQL sessions per 1,000 requests (``pg_stat_database.sessions``).
+Rounds are interleaved so that load from elsewhere hits every endpoint alike. Besides req/s
+it reports the server's CPU time per request (gunicorn master and workers, from /proc), which
+load from other processes does not distort, and new PostgreSQL sessions per 1,000 requests
+(``pg_stat_database.sessions``; other users of the database add a little noise). The CPU
+ratio is trivial CPU/request divided by the endpoint's: the req/s it would reach on a quiet
+machine, relative to the trivial view.
 
     apt-get install -y wrk
     uv pip install --target bench/.venv-peers --no-deps django-health-check dnspython
@@ -50,7 +54,24 @@ def pg_sessions() -> int:
     return int(row[0])
 
 
-def wrk(url: str, duration: float, connections: int) -> float:
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by gunicorn's master and workers (immune to load elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(url: str, duration: float, connections: int) -> tuple[float, int]:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{round(duration)}s", url],
         capture_output=True,
@@ -63,7 +84,8 @@ def wrk(url: str, duration: float, connections: int) -> float:
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx answers from {url}", file=sys.stderr)
-    return float(match.group(1))
+    count = re.search(r"(\d+) requests in", out)
+    return float(match.group(1)), int(count.group(1)) if count else 0
 
 
 def wait_ok(url: str, timeout: float = 30.0) -> None:
@@ -129,15 +151,18 @@ def main() -> None:
             print("django-health-check not installed in bench/.venv-peers: skipped")
         rates: dict[str, list[float]] = {name: [] for name in endpoints}
         sessions: dict[str, list[float]] = {name: [] for name in endpoints}
+        cpu: dict[str, list[float]] = {name: [] for name in endpoints}
         names = list(endpoints)
         for round_ in range(args.rounds):
             order = names[round_ % len(names) :] + names[: round_ % len(names)]
             for name in order:
-                before = pg_sessions()
-                rate = wrk(base + endpoints[name], args.duration, args.connections)
+                before, cpu_before = pg_sessions(), server_cpu(server.pid)
+                rate, count = wrk(base + endpoints[name], args.duration, args.connections)
+                cpu_used = server_cpu(server.pid) - cpu_before
                 new = pg_sessions() - before
                 rates[name].append(rate)
-                sessions[name].append(1000.0 * new / max(rate * args.duration, 1.0))
+                sessions[name].append(1000.0 * new / max(count, 1))
+                cpu[name].append(1e6 * cpu_used / max(count, 1))
     finally:
         server.terminate()
         server.wait(15)
@@ -150,8 +175,9 @@ def main() -> None:
     )
     print(
         f"{'endpoint':38} {'median req/s':>12} {'min':>9} {'max':>9} {'ratio':>7} "
-        f"{'paired':>7} {'PG sessions/1k req':>19}"
+        f"{'paired':>7} {'server CPU us/req':>17} {'CPU ratio':>9} {'PG sessions/1k req':>19}"
     )
+    cpu_baseline = statistics.median(cpu["trivial /ping"])
     for name in names:
         values = rates[name]
         median = statistics.median(values)
@@ -161,7 +187,9 @@ def main() -> None:
         )
         print(
             f"{name:38} {median:12.0f} {min(values):9.0f} {max(values):9.0f} "
-            f"{median / baseline:7.3f} {paired:7.3f} {statistics.median(sessions[name]):19.1f}"
+            f"{median / baseline:7.3f} {paired:7.3f} {statistics.median(cpu[name]):17.0f} "
+            f"{cpu_baseline / statistics.median(cpu[name]):9.3f} "
+            f"{statistics.median(sessions[name]):19.1f}"
         )
 
 

@@ -8,8 +8,12 @@ from django.urls import include, path
 
 
 def ping(request: HttpRequest) -> HttpResponse:
-    """The baseline: a view that does nothing."""
-    return HttpResponse(b"pong\n", content_type="text/plain")
+    """The baseline: a view that does nothing.
+
+    With a Content-Length, like every answer of a project with CommonMiddleware and like
+    dephealth's, so that both let gunicorn skip chunked encoding alike.
+    """
+    return HttpResponse(b"pong\n", content_type="text/plain", headers={"Content-Length": "5"})
 
 
 urlpatterns = [path("ping", ping), path("", include("dephealth_django.urls"))]

@@ -42,11 +42,8 @@ class HealthURLPattern(URLPattern):
         view = views.match("/" + path)
         if view is None:
             return None
-        try:
-            asyncio.get_running_loop()
-            is_async = True
-        except RuntimeError:
-            is_async = False
+        # Under ASGI Django resolves on the event loop; asking without raising is cheaper.
+        is_async = asyncio.events._get_running_loop() is not None
         match = self._matches.get((view, is_async))
         if match is None:
             # Django never changes a ResolverMatch it gets back, so one per view is reused.
