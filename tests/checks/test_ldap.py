@@ -172,11 +172,9 @@ async def test_failures_are_classified(
     status: str,
     detail: str,
 ) -> None:
-    """TLS to a server without it, refused, unknown and silent servers get their own status.
-
-    ldaps:// to the plain port, StartTLS to a server with no TLS, and a certificate from a CA
-    the check does not trust are tls_error; with the right CA file, ldaps and StartTLS work.
-    """
+    """TLS failures, refused, unknown and silent servers get their own status; right CA: ok."""
+    # tls_error: ldaps:// to the plain port, StartTLS to a slapd with no TLS, a certificate
+    # from a CA the check does not trust.
     ca = str(tls_material().ca_pem)
     options = {k: v.format(ca=ca) if isinstance(v, str) else v for k, v in options.items()}
     proxy.blackhole()

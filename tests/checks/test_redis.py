@@ -119,10 +119,7 @@ def test_unsupported_client_names_its_type_and_the_supported_ones() -> None:
 async def test_wrong_password_is_auth_error(
     private_redis: Callable[..., PrivateRedis], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A wrong password reads auth_error; the right one, from URL or option, reads ok.
-
-    Neither password shows in the logs or in the dependency's repr.
-    """
+    """A wrong password reads auth_error, the right one ok; no password shows in logs or repr."""
     server = private_redis(password=PASSWORD)
     url = f"redis://:bad-pw-42@127.0.0.1:{server.port}/0"
     good_url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
@@ -184,11 +181,9 @@ async def test_failures_are_classified(
 
 
 async def test_tls_to_a_plain_server_fails() -> None:
-    """rediss:// to a Redis without TLS is never healthy.
-
-    A plain Redis reads the TLS hello as an unfinished inline command and says nothing,
-    so the check usually ends in timeout (tls_error when the server answers garbage).
-    """
+    """rediss:// to a Redis without TLS is never healthy (timeout, or tls_error)."""
+    # A plain Redis reads the TLS hello as an unfinished inline command and says nothing, so
+    # the check usually ends in timeout; tls_error when the hello happens to hold a newline.
     url = f"rediss://127.0.0.1:{SHARED}"
     [status] = await check(redis_check("cache", url=url, critical=True, **FAST))
     assert status.detail in ("timeout", "tls_error")
