@@ -1,0 +1,228 @@
+"""Real servers in subprocesses (uvicorn, gunicorn) and what the test reads from outside them.
+
+``served()`` starts a command with our sources first on ``PYTHONPATH``, waits until its port
+answers, and always ends it. Its stderr goes to a file the test reads afterwards (tracebacks,
+asyncio warnings). ``sockets_to()`` counts the TCP connections that given processes hold to a
+port, from ``/proc``: what a server would see, attributed to the process that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.ports import free_port, port_is_open
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+APPS = HERE / "apps"
+#: Text that must never appear in a server's stderr: tracebacks and asyncio's complaints.
+ALARMS = (
+    "Traceback",
+    "Task was destroyed but it is pending",
+    "Task exception was never retrieved",
+    "was never awaited",
+    "Exception ignored",
+    "Event loop is closed",
+    "Unclosed",
+)
+
+
+@dataclass
+class Served:
+    """A running server: its process, base URL and stderr file."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    stderr_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def alarms(self) -> list[str]:
+        """Lines of stderr that show a traceback or an asyncio warning."""
+        return [line for line in self.stderr.splitlines() if any(a in line for a in ALARMS)]
+
+    def children(self) -> list[int]:
+        """PIDs of the server's direct children (gunicorn's workers)."""
+        return children_of(self.process.pid)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Send ``sig`` and wait for the exit (bounded); returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux: /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(item) for item in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Our sources and the apps folder first on ``PYTHONPATH``; ``extra`` on top."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(ROOT / "src"), str(ROOT), str(APPS), env.get("PYTHONPATH")) if part
+    )
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(extra or {})
+    return env
+
+
+def uvicorn_command(app: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
+
+
+def gunicorn_command(app: str, port: int, *, workers: int = 1, preload: bool = False) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        *(["--preload"] if preload else []),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+    ]
+
+
+@contextmanager
+def served(
+    command: Callable[[int], list[str]],
+    env: dict[str, str],
+    tmp_path: Path,
+    *,
+    startup: float = 60.0,
+) -> Iterator[Served]:
+    """Start ``command(port)`` and wait for its port; kill it (and its children) at the end."""
+    port = free_port()
+    stderr_path = tmp_path / f"server-{port}.stderr"
+    with open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(
+            command(port),
+            env=subprocess_env(env),
+            cwd=str(APPS),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    server = Served(process, port, stderr_path)
+    try:
+        deadline = time.monotonic() + startup
+        while not port_is_open("127.0.0.1", port, timeout=0.2):
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited at startup:\n{server.stderr[-3000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not listen in time:\n{server.stderr[-3000:]}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait(10)
+
+
+def sockets_to(port: int, pids: Iterable[int]) -> int:
+    """TCP connections that the processes ``pids`` hold to remote ``port`` (Linux /proc)."""
+    return len(connections_to(port, pids))
+
+
+#: TCP states of /proc/net/tcp, by their hex code.
+TCP_STATES = {
+    "01": "ESTABLISHED",
+    "02": "SYN_SENT",
+    "03": "SYN_RECV",
+    "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2",
+    "06": "TIME_WAIT",
+    "07": "CLOSE",
+    "08": "CLOSE_WAIT",
+    "09": "LAST_ACK",
+    "0A": "LISTEN",
+    "0B": "CLOSING",
+}
+
+
+def connections_to(port: int, pids: Iterable[int]) -> list[tuple[int, str, str]]:
+    """``(pid, local address, TCP state)`` of each connection ``pids`` hold to ``port``."""
+    found: list[tuple[int, str, str]] = []
+    for pid in pids:
+        inodes: set[str] = set()
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        for table in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{pid}/net/{table}") as handle:
+                    next(handle)
+                    for line in handle:
+                        fields = line.split()
+                        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                        # State 0A is LISTEN; every other state holds a descriptor.
+                        if remote_port == port and fields[9] in inodes and fields[3] != "0A":
+                            found.append((pid, fields[1], TCP_STATES.get(fields[3], fields[3])))
+            except OSError:
+                continue
+    return found
+
+
+def until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Poll ``predicate`` until it holds; fail with ``what`` when ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
