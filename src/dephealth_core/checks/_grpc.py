@@ -17,6 +17,7 @@ from .._exceptions import (
 )
 from .._urls import format_host
 from ._auth import authorization, string_map, tls_flags
+from ._drivers import check_timeout
 
 GRPC_OPTIONS = frozenset(
     {
@@ -80,14 +81,23 @@ def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOp
 class GrpcChecker:
     """Opens a channel per check and calls ``Health/Check`` for ``service_name``."""
 
-    def __init__(self, options: GrpcOptions) -> None:
+    def __init__(self, options: GrpcOptions, timeout: float = 5.0) -> None:
         self.options = options
         self._credentials: Any = None
+        self._connect_ms = max(100, int(timeout * 1000))
 
     def _channel(self, target: str) -> Any:
         from grpc import aio, ssl_channel_credentials
 
-        channel_options: list[tuple[str, Any]] = [("grpc.enable_retries", 0)]
+        channel_options: list[tuple[str, Any]] = [
+            ("grpc.enable_retries", 0),
+            # gRPC gives a connection attempt max(min_reconnect_backoff, initial backoff),
+            # 20 s by default, and keeps its socket that long even once the channel is
+            # closed: a black-holed server would collect one socket per check. Bound the
+            # attempt by the check's own timeout.
+            ("grpc.min_reconnect_backoff_ms", self._connect_ms),
+            ("grpc.initial_reconnect_backoff_ms", self._connect_ms),
+        ]
         if self.options.authority is not None:
             channel_options.append(("grpc.default_authority", self.options.authority))
             if self.options.tls:
@@ -175,7 +185,7 @@ def _make_checker(dependency: Dependency, target: Target) -> GrpcChecker:
             "gRPC checks need grpcio and grpcio-health-checking: "
             "pip install 'dephealth-suite[grpc]'"
         ) from exc
-    return GrpcChecker(grpc_options(dependency, target))
+    return GrpcChecker(grpc_options(dependency, target), check_timeout(dependency))
 
 
 GRPC_KIND = Kind(
