@@ -1,11 +1,13 @@
 """A Starlette app whose dependencies come from ``DEPHEALTH_*`` variables (run by uvicorn).
 
 Every health view is on, details included, and ``/metrics``. ``/`` is a trivial route.
+``REL_LOG_LEVEL`` sets the root logger's level (stderr).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from prometheus_client import CollectorRegistry
@@ -17,7 +19,11 @@ from starlette.routing import Route
 from dephealth_core import DependencyHealth
 from dephealth_starlette import install
 
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s: %(message)s")
+logging.basicConfig(
+    stream=sys.stderr,
+    level=os.environ.get("REL_LOG_LEVEL", "INFO"),
+    format="%(name)s %(levelname)s %(message)s",
+)
 
 
 async def home(request: Request) -> Response:

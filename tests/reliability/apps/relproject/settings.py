@@ -1,8 +1,9 @@
 """Django project of the reliability suite; addresses and timings come from the environment.
 
-``REL_DB_PORT`` and ``REL_CACHE_PORT`` point ``DATABASES`` and ``CACHES`` (discovered by the
-adapter) at the machine's PostgreSQL and Redis, usually through fault proxies. Other
-dependencies come from ``DEPHEALTH_*`` variables, read by the core.
+``REL_DB_*`` and ``REL_CACHE_*`` point ``DATABASES`` and ``CACHES`` (discovered by the
+adapter) at the machine's PostgreSQL and Redis by default, often through fault proxies.
+Other dependencies come from ``DEPHEALTH_*`` variables, read by the core. ``REL_LOG_LEVEL``
+sets the level of the root logger (stderr).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ DATABASES = {
         "ENGINE": "django.db.backends.postgresql",
         "HOST": "127.0.0.1",
         "PORT": os.environ.get("REL_DB_PORT", "5432"),
-        "NAME": "test",
-        "USER": "postgres",
+        "NAME": os.environ.get("REL_DB_NAME", "test"),
+        "USER": os.environ.get("REL_DB_USER", "postgres"),
         "PASSWORD": os.environ.get("REL_DB_PASSWORD", "trust-auth-any-password"),
         "CONN_MAX_AGE": 60,
         "OPTIONS": {"application_name": os.environ.get("REL_APP_NAME", "dephealth-reliability")},
@@ -31,7 +32,9 @@ DATABASES = {
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{os.environ.get('REL_CACHE_PORT', '6379')}/15",
+        "LOCATION": os.environ.get(
+            "REL_CACHE_LOCATION", f"redis://127.0.0.1:{os.environ.get('REL_CACHE_PORT', '6379')}/15"
+        ),
     },
 }
 DEPHEALTH = {
@@ -42,6 +45,8 @@ DEPHEALTH = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "loggers": {"dephealth": {"handlers": ["stderr"], "level": "INFO"}},
+    "formatters": {"plain": {"format": "%(name)s %(levelname)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("REL_LOG_LEVEL", "WARNING")},
+    "loggers": {"dephealth": {"level": os.environ.get("REL_LOG_LEVEL", "INFO")}},
 }
