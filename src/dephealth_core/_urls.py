@@ -99,6 +99,20 @@ def _split_hosts(netloc: str, *, dependency: str | None) -> list[tuple[str, str 
     return pairs
 
 
+def _url_port(text: str, *, dependency: str | None) -> str:
+    try:
+        return check_port(text, dependency=dependency)
+    except ConfigError:
+        # Never quote the text: a password with an unencoded '/', '?' or '#' ends the
+        # authority early, and what stands before that character lands here as the port.
+        raise ConfigError(
+            "invalid port in URL: expected a number from 1 to 65535 (characters such as "
+            "'/', '?', '#' and '@' in a password must be percent-encoded)",
+            dependency=dependency,
+            field="port",
+        ) from None
+
+
 def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
     """Parse a dependency URL; raise :class:`ConfigError` naming ``url`` when it is bad."""
     if not isinstance(url, str) or not url.strip():
@@ -145,7 +159,7 @@ def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
                     f"a {scheme}:// URL needs a port", dependency=dependency, field="port"
                 )
             chosen = str(default_port)
-        hosts.append((host, check_port(chosen, dependency=dependency)))
+        hosts.append((host, _url_port(chosen, dependency=dependency)))
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     return ParsedURL(
         scheme=scheme,

@@ -1,0 +1,28 @@
+"""Bad configuration: nothing but a ConfigError with a message escapes, and it quotes no secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from dephealth_core import ConfigError, DependencyHealth
+
+SCHEMES = ("postgres", "mysql", "redis", "amqp", "http", "kafka", "ldap", "tcp")
+
+
+@pytest.mark.parametrize("separator", ["/", "?", "#"])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_password_with_reserved_characters_stays_out_of_the_error(
+    scheme: str, separator: str
+) -> None:
+    """A password with an unencoded '/', '?' or '#' fails with an error that does not quote it."""
+    head = "Hunter2secret"
+    url = f"{scheme}://user:{head}{separator}rest@db.example:5432/app"
+    with pytest.raises(ConfigError) as caught:
+        DependencyHealth(
+            "svc",
+            "team",
+            environ={"DEPHEALTH_DB_URL": url, "DEPHEALTH_DB_CRITICAL": "yes"},
+            metrics=False,
+        )
+    assert caught.value.field == "port"
+    assert head not in str(caught.value)
