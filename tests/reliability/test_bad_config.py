@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dephealth_core import ConfigError, DependencyHealth
+from dephealth_core import ConfigError, DependencyHealth, http_check
 
 SCHEMES = ("postgres", "mysql", "redis", "amqp", "http", "kafka", "ldap", "tcp")
 
@@ -26,3 +26,18 @@ def test_a_password_with_reserved_characters_stays_out_of_the_error(
         )
     assert caught.value.field == "port"
     assert head not in str(caught.value)
+
+
+@pytest.mark.timeout(10)
+def test_a_huge_range_of_expected_statuses_fails_at_once() -> None:
+    """``expected_statuses="100-99999999999"`` is refused at once, not after filling memory."""
+    with pytest.raises(ConfigError, match="between 100 and 599") as caught:
+        DependencyHealth(
+            "svc",
+            "team",
+            http_check(
+                "api", url="http://api.example/", expected_statuses="100-99999999999", critical=True
+            ),
+            metrics=False,
+        )
+    assert caught.value.field == "expected_statuses"

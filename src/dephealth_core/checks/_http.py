@@ -66,7 +66,13 @@ def parse_statuses(value: Any, dependency: Dependency) -> frozenset[int]:
             low_text, _, high_text = item.partition("-")
             if not (low_text.strip().isdigit() and high_text.strip().isdigit()):
                 raise option_error(dependency, "expected_statuses", f"invalid range {item!r}")
-            codes.update(range(int(low_text), int(high_text) + 1))
+            low, high = int(low_text), int(high_text)
+            # Bounds first: "100-99999999" would build a set of a hundred million codes.
+            if not (100 <= low <= 599 and 100 <= high <= 599):
+                raise option_error(
+                    dependency, "expected_statuses", "codes must be between 100 and 599"
+                )
+            codes.update(range(low, high + 1))
         elif isinstance(item, str) and item.isdigit():
             codes.add(int(item))
         elif isinstance(item, int) and not isinstance(item, bool):
