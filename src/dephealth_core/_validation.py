@@ -88,7 +88,7 @@ def check_duration(value: object, *, field: str, dependency: str | None = None) 
 
 def check_threshold(value: object, *, field: str, dependency: str | None = None) -> int:
     """Validate a failure or success threshold (an integer from 1 to 10)."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected an integer, got {value!r}", dependency=dependency, field=field)
@@ -106,7 +106,7 @@ def check_port(value: object, *, dependency: str | None = None, field: str = "po
         raise ConfigError(f"invalid port {value!r}", dependency=dependency, field=field)
     if isinstance(value, str):
         text = value.strip()
-        if not text.isdigit():
+        if not text.isdecimal():
             raise ConfigError(
                 f"invalid port {value!r}: expected a number from 1 to 65535",
                 dependency=dependency,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dephealth_core import ConfigError, DependencyHealth, http_check
+from dephealth_core import (
+    ConfigError,
+    Dependency,
+    DependencyHealth,
+    http_check,
+    redis_check,
+    tcp_check,
+)
 
 SCHEMES = ("postgres", "mysql", "redis", "amqp", "http", "kafka", "ldap", "tcp")
 
@@ -41,3 +48,30 @@ def test_a_huge_range_of_expected_statuses_fails_at_once() -> None:
             metrics=False,
         )
     assert caught.value.field == "expected_statuses"
+
+
+@pytest.mark.parametrize(
+    ("field", "dependency"),
+    [
+        ("port", tcp_check("t", host="db.example", port="²", critical=True)),
+        ("port", tcp_check("t", url="tcp://db.example:²", critical=True)),
+        (
+            "failure_threshold",
+            tcp_check("t", url="tcp://db.example:1", failure_threshold="²", critical=True),
+        ),
+        ("db", redis_check("r", url="redis://cache.example/²", critical=True)),
+        (
+            "expected_statuses",
+            http_check("h", url="http://a.example/", expected_statuses="²", critical=True),
+        ),
+        (
+            "expected_statuses",
+            http_check("h", url="http://a.example/", expected_statuses="1²-3", critical=True),
+        ),
+    ],
+)
+def test_digits_that_are_not_decimal_are_config_errors(field: str, dependency: Dependency) -> None:
+    """A superscript digit where a number belongs is a ConfigError naming the field."""
+    with pytest.raises(ConfigError) as caught:
+        DependencyHealth("svc", "team", dependency, metrics=False)
+    assert caught.value.field == field

@@ -64,7 +64,7 @@ def parse_statuses(value: Any, dependency: Dependency) -> frozenset[int]:
     for item in items:
         if isinstance(item, str) and "-" in item:
             low_text, _, high_text = item.partition("-")
-            if not (low_text.strip().isdigit() and high_text.strip().isdigit()):
+            if not (low_text.strip().isdecimal() and high_text.strip().isdecimal()):
                 raise option_error(dependency, "expected_statuses", f"invalid range {item!r}")
             low, high = int(low_text), int(high_text)
             # Bounds first: "100-99999999" would build a set of a hundred million codes.
@@ -73,7 +73,7 @@ def parse_statuses(value: Any, dependency: Dependency) -> frozenset[int]:
                     dependency, "expected_statuses", "codes must be between 100 and 599"
                 )
             codes.update(range(low, high + 1))
-        elif isinstance(item, str) and item.isdigit():
+        elif isinstance(item, str) and item.isdecimal():
             codes.add(int(item))
         elif isinstance(item, int) and not isinstance(item, bool):
             codes.add(item)

@@ -40,7 +40,7 @@ def redis_settings(dependency: Dependency, target: Target | None = None) -> Redi
         db = target.path.strip("/")
     if db is None and target is not None:
         db = target.query.get("db")
-    if isinstance(db, str) and db.strip().isdigit():
+    if isinstance(db, str) and db.strip().isdecimal():
         db = int(db.strip())
     if db is None:
         db = 0
