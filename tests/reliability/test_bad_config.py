@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from dephealth_core import (
@@ -9,6 +12,8 @@ from dephealth_core import (
     Dependency,
     DependencyHealth,
     http_check,
+    mysql_check,
+    postgres_check,
     redis_check,
     tcp_check,
 )
@@ -74,4 +79,42 @@ def test_digits_that_are_not_decimal_are_config_errors(field: str, dependency: D
     """A superscript digit where a number belongs is a ConfigError naming the field."""
     with pytest.raises(ConfigError) as caught:
         DependencyHealth("svc", "team", dependency, metrics=False)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate\n"])
+@pytest.mark.parametrize(
+    ("field", "make"),
+    [
+        (
+            "tls_ca_file",
+            lambda ca: http_check("h", url="https://a.example/", tls_ca_file=ca, critical=True),
+        ),
+        (
+            "sslrootcert",
+            lambda ca: postgres_check(
+                "p",
+                url="postgres://a.example/db",
+                sslmode="verify-full",
+                sslrootcert=ca,
+                critical=True,
+            ),
+        ),
+        (
+            "ssl_ca",
+            lambda ca: mysql_check(
+                "m", url="mysql://a.example/db", ssl_mode="verify_ca", ssl_ca=ca, critical=True
+            ),
+        ),
+    ],
+)
+def test_a_ca_file_that_cannot_be_loaded_is_a_config_error(
+    field: str, make: Callable[[str], Dependency], content: bytes | None, tmp_path: Path
+) -> None:
+    """A missing or invalid CA file fails at construction with a ConfigError naming the field."""
+    ca = tmp_path / "ca.pem"
+    if content is not None:
+        ca.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        DependencyHealth("svc", "team", make(str(ca)), metrics=False)
     assert caught.value.field == field

@@ -97,6 +97,15 @@ def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str
     return tls, skip, ca_file
 
 
+def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.SSLContext:
+    """A verifying client TLS context; a CA file that cannot be loaded is a ``ConfigError``."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as exc:  # ssl.SSLError included: a file that holds no certificate
+        reason = exc.strerror or type(exc).__name__
+        raise option_error(dependency, field, f"cannot load {ca_file!r}: {reason}") from None
+
+
 def ssl_context(skip_verify: bool, ca_file: str | None) -> ssl.SSLContext:
     """A client TLS context that verifies (with ``ca_file`` if given) unless told not to."""
     context = ssl.create_default_context(cafile=ca_file)

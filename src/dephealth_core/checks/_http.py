@@ -217,7 +217,16 @@ def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
     import anyio._backends._asyncio  # noqa: F401
     import httpcore._async.connection_pool  # noqa: F401
 
-    return HttpChecker(http_options(dependency, target))
+    options = http_options(dependency, target)
+    try:
+        return HttpChecker(options)
+    except OSError as exc:  # ssl.SSLError included
+        if options.ca_file is None:
+            raise
+        reason = exc.strerror or type(exc).__name__
+        raise option_error(
+            dependency, "tls_ca_file", f"cannot load {options.ca_file!r}: {reason}"
+        ) from None
 
 
 HTTP_KIND = Kind(

@@ -8,6 +8,7 @@ from typing import Any, Unpack
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from .._exceptions import TlsError
 from .._validation import check_bool
+from ._auth import ca_context
 from ._sql_errors import classify_pymysql
 from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts
@@ -43,7 +44,7 @@ def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None
         raise option_error(dependency, "ssl_ca", "expected a file path")
     if mode in ("disabled", "preferred") or target is None:
         return None
-    context = ssl.create_default_context(cafile=ca_file)
+    context = ca_context(dependency, "ssl_ca", ca_file)
     # MySQL's REQUIRED encrypts without verifying; VERIFY_CA skips the host name.
     context.check_hostname = mode == "verify_identity"
     if mode == "required":

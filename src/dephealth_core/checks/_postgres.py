@@ -6,6 +6,7 @@ import ssl
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from ._auth import ca_context
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts
@@ -30,7 +31,7 @@ def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext 
         return mode
     if not isinstance(rootcert, str):
         raise option_error(dependency, "sslrootcert", "expected a file path")
-    context = ssl.create_default_context(cafile=rootcert)
+    context = ca_context(dependency, "sslrootcert", rootcert)
     context.check_hostname = mode == "verify-full"
     return context
 
