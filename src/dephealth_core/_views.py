@@ -225,14 +225,21 @@ class HealthViews:
         registry: CollectorRegistry | None = None,
     ) -> None:
         self.engine = engine
+        if not isinstance(prefix, str):
+            raise ConfigError("expected a string such as '/ops'", field="prefix")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigError("must start with '/' and not end with one", field="prefix")
         chosen: dict[str, str | None] = dict(DEFAULT_PATHS)
+        if paths is not None and not isinstance(paths, Mapping):
+            raise ConfigError("expected a mapping of view name -> path", field="paths")
         if paths:
             unknown = set(paths) - set(DEFAULT_PATHS)
             if unknown:
                 raise ConfigError(f"unknown views {sorted(unknown)}", field="paths")
             chosen.update(paths)
+            for view, path in paths.items():
+                if path is not None and not isinstance(path, str):
+                    raise ConfigError(f"path of {view!r} must be a string or None", field="paths")
         if not metrics:
             chosen["metrics"] = None
         self.paths: dict[str, str] = {
@@ -242,10 +249,14 @@ class HealthViews:
             if not path.startswith("/"):
                 raise ConfigError(f"path of {view!r} must start with '/'", field="paths")
         self._routes = {path: view for view, path in self.paths.items()}
+        if len(self._routes) != len(self.paths):
+            raise ConfigError("two views share a path", field="paths")
         if not callable(show_details) and show_details not in ("never", "token", "always"):
             raise ConfigError(
                 "expected 'never', 'token', 'always' or a callable", field="show_details"
             )
+        if details_token is not None and not isinstance(details_token, str):
+            raise ConfigError("expected a string", field="details_token")
         if show_details == "token" and not details_token:
             raise ConfigError("show_details='token' needs details_token", field="details_token")
         self.show_details = show_details

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,12 +12,14 @@ from dephealth_core import (
     ConfigError,
     Dependency,
     DependencyHealth,
+    HealthViews,
     http_check,
     mysql_check,
     postgres_check,
     redis_check,
     tcp_check,
 )
+from dephealth_starlette import DepHealthMiddleware
 
 SCHEMES = ("postgres", "mysql", "redis", "amqp", "http", "kafka", "ldap", "tcp")
 
@@ -118,3 +121,26 @@ def test_a_ca_file_that_cannot_be_loaded_is_a_config_error(
     with pytest.raises(ConfigError) as caught:
         DependencyHealth("svc", "team", make(str(ca)), metrics=False)
     assert caught.value.field == field
+
+
+VIEW_OPTIONS = [
+    {"prefix": 5},
+    {"prefix": "ops"},
+    {"paths": {"livez": 5}},
+    {"paths": {"livez": "/same", "readyz": "/same"}},
+    {"paths": {"livez": "/health"}},
+    {"paths": {"nope": "/x"}},
+    {"show_details": "sometimes"},
+    {"show_details": "token", "details_token": 5},
+    {"show_details": "token"},
+]
+
+
+@pytest.mark.parametrize("options", VIEW_OPTIONS)
+def test_bad_view_options_are_config_errors(options: dict[str, Any]) -> None:
+    """Views given a wrong type, a clash of paths or a missing token fail with a ConfigError."""
+    engine = DependencyHealth("svc", "team", metrics=False)
+    with pytest.raises(ConfigError):
+        HealthViews(engine, **options)
+    with pytest.raises(ConfigError):
+        DepHealthMiddleware(lambda scope, receive, send: None, engine, **options)
