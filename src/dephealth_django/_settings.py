@@ -145,7 +145,7 @@ def _import_callable(path: str) -> Callable[[Any], bool]:
 
     try:
         target = import_string(path)
-    except ImportError:
+    except (ImportError, ValueError, TypeError):  # ".x": empty module name; "..x": relative
         raise ConfigError(
             "expected 'never', 'token', 'always', a callable or its dotted path; "
             f"cannot import {path!r}",

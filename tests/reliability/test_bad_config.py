@@ -144,3 +144,13 @@ def test_bad_view_options_are_config_errors(options: dict[str, Any]) -> None:
         HealthViews(engine, **options)
     with pytest.raises(ConfigError):
         DepHealthMiddleware(lambda scope, receive, send: None, engine, **options)
+
+
+@pytest.mark.parametrize("dotted", [".x", "..a.b", "a.", "no.such.module.view"])
+def test_a_show_details_path_that_cannot_be_imported_is_a_config_error(dotted: str) -> None:
+    """A DEPHEALTH show_details that is not an importable callable is a ConfigError."""
+    from dephealth_django._settings import read_options
+
+    with pytest.raises(ConfigError) as caught:
+        read_options({"show_details": dotted})
+    assert caught.value.field == "show_details"
