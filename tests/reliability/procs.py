@@ -33,6 +33,9 @@ ALARMS = (
     "Exception ignored",
     "Event loop is closed",
     "Unclosed",
+    # gunicorn: a worker that did not exit within the graceful timeout, or hung.
+    "SIGKILL",
+    "WORKER TIMEOUT",
 )
 
 
@@ -220,12 +223,18 @@ def connections_to(port: int, pids: Iterable[int]) -> list[tuple[int, str, str]]
     return found
 
 
-def until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Poll ``predicate`` until it holds; fail with ``what`` when ``timeout`` passes."""
+def until(
+    predicate: Callable[[], bool],
+    what: str,
+    timeout: float = 20.0,
+    state: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``predicate`` until it holds; fail with ``what`` (and ``state()``) after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            seen = f": {state()!r}" if state is not None else ""
+            raise AssertionError(f"timed out waiting for {what}{seen}")
         time.sleep(0.05)
 
 

@@ -90,6 +90,11 @@ class Fleet:
         for proxy in self.proxies.values():
             proxy.pass_through()
 
+    def delay(self, seconds: float) -> None:
+        """Every dependency answers, each chunk ``seconds`` late, both ways."""
+        for proxy in self.proxies.values():
+            proxy.delay(seconds)
+
     def open_connections(self) -> dict[str, int]:
         """Connections open through each proxy right now."""
         return {name: proxy.open_connections for name, proxy in self.proxies.items()}

@@ -45,7 +45,7 @@ DEPHEALTH = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(name)s %(levelname)s %(message)s"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get("REL_LOG_LEVEL", "WARNING")},
     "loggers": {"dephealth": {"level": os.environ.get("REL_LOG_LEVEL", "INFO")}},
