@@ -291,6 +291,17 @@ class DependencyHealth:
         limit = max(limit, 2 * self._beat_period)
         if stalled_for > limit:
             return False, f"the checker loop has made no progress for {stalled_for:.1f}s"
+        now = time.monotonic()
+        for endpoint_runner in list(self._runners.values()):
+            # A check past its timeout by two intervals ignores its cancellation: its
+            # endpoint would keep its last result forever while the loop runs on.
+            since = endpoint_runner.in_flight_since
+            settings = endpoint_runner.settings
+            if since is not None and now - since > settings.timeout + 2 * settings.interval:
+                return False, (
+                    f"the check of {endpoint_runner.endpoint.key} has not ended for "
+                    f"{now - since:.1f}s (timeout {settings.timeout:g}s)"
+                )
         return True, "running"
 
     def on_change(self, listener: Listener) -> Callable[[], None]:
@@ -354,6 +365,7 @@ class DependencyHealth:
         if self._state != "running":
             return
         self._state = "stopping"
+        deadline = time.monotonic() + timeout
         self._publisher.flush()
         tasks = [r.task for r in self._runners.values() if r.task is not None]
         if self._heartbeat_task is not None:
@@ -369,7 +381,16 @@ class DependencyHealth:
                 future.cancel()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Bounded: a check that swallows its cancellation must not hold stop(), and with
+            # it the app's shutdown, forever.
+            left = max(deadline - time.monotonic(), 0.1)
+            _, ignoring = await asyncio.wait(tasks, timeout=left)
+            if ignoring:
+                logger.warning(
+                    "dephealth: %d check(s) ignored cancellation; not waiting for them",
+                    len(ignoring),
+                )
         for runner in self._runners.values():
             runner.task = None
         closing = [asyncio.ensure_future(r.close()) for r in self._runners.values()]

@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import logging
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,8 @@ class EndpointRunner:
         self._lock: asyncio.Lock | None = None
         self.lateness: list[float] | None = None
         self.stopping = False
+        #: ``time.monotonic()`` when the check in flight started (read by ``alive()``).
+        self.in_flight_since: float | None = None
 
     def pool_stats(self) -> PoolStats | None:
         """The pool counts the checker reports, if any (never raises)."""
@@ -130,7 +133,11 @@ class EndpointRunner:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            result = await self._execute()
+            self.in_flight_since = time.monotonic()
+            try:
+                result = await self._execute()
+            finally:
+                self.in_flight_since = None
             record(self, result)
 
     async def _execute(self) -> CheckResult:

@@ -8,6 +8,7 @@ and the probe itself times out.)
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -113,3 +114,75 @@ def test_a_dead_runner_loop_turns_livez_503_at_once(
     assert "the background checker thread has died" in body
     said = [r.getMessage() for r in records if "engine not alive" in r.getMessage()]
     assert said == ["dephealth: engine not alive: the background checker thread has died"]
+
+
+@dataclass
+class Stubborn:
+    """A check that, after its first success, ignores its cancellation until released."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    calls: int = 0
+
+    async def check(self, endpoint: Endpoint) -> None:
+        self.calls += 1
+        while self.calls > 1 and not self.release.is_set():
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass  # what a misbehaving driver does
+
+
+def stubborn_engine(stubborn: Stubborn) -> tuple[DependencyHealth, HealthViews]:
+    kind = Kind(type="stubborn", default_port=1, make_checker=lambda dependency, target: stubborn)
+    dh = DependencyHealth(
+        "stalled",
+        "tests",
+        Dependency("stubborn", kind, critical=True, host="stubborn.test"),
+        check_interval=INTERVAL,
+        timeout=0.5,
+        registry=CollectorRegistry(),
+    )
+    return dh, HealthViews(dh)
+
+
+def test_a_check_that_ignores_its_cancellation_turns_livez_503() -> None:
+    """A check stuck past its timeout (cancellation ignored): /livez 503 naming it, stop bounded."""
+    stubborn = Stubborn()
+    dh, views = stubborn_engine(stubborn)
+    dh.start_background()
+    try:
+        with every_log_record() as records:
+            until(lambda: stubborn.calls > 1, "the second check to start", 5)
+            stuck_at = time.monotonic()
+            until(lambda: livez(views)[0] == 503, "/livez 503", 0.5 + 2 * INTERVAL + 3)
+            detected = time.monotonic() - stuck_at
+            status, body = livez(views)
+            started = time.monotonic()
+            dh.stop_background(timeout=3.0)
+            stopping = time.monotonic() - started
+    finally:
+        stubborn.release.set()
+    assert "the check of stubborn:stubborn.test:1 has not ended" in body
+    assert detected <= 0.5 + 2 * INTERVAL + 1.0
+    assert stopping < 3.0
+    messages = [r.getMessage() for r in records]
+    assert sum("engine not alive" in m for m in messages) == 1
+    assert "dephealth: 1 check(s) ignored cancellation; not waiting for them" in messages
+
+
+async def test_stop_on_the_app_loop_is_bounded_when_a_check_ignores_cancellation() -> None:
+    """Starlette's shutdown path: stop() returns in its time even if a check will not end."""
+    stubborn = Stubborn()
+    dh, _ = stubborn_engine(stubborn)
+    await dh.start()
+    try:
+        while stubborn.calls < 2:
+            await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await dh.stop(timeout=1.0)
+        stopping = time.monotonic() - started
+    finally:
+        stubborn.release.set()
+        await asyncio.sleep(0.1)
+    assert stopping < 2.0
+    assert dh.snapshot.running is False
