@@ -1,0 +1,1 @@
+"""Test suite of dephealth-suite; ``tests.support`` holds the shared test infrastructure."""
