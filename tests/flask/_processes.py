@@ -164,8 +164,13 @@ class Gunicorn:
 
     def close(self) -> None:
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
+            # SIGTERM first: a SIGKILLed master leaves its workers behind for a while.
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
             self.process = None
         self.log.close()
 
