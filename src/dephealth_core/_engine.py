@@ -122,6 +122,8 @@ class DependencyHealth:
             raise ConfigError("must be a positive integer", field="sync_workers")
         self._sync_workers = sync_workers
         self._environ = env
+        for dependency in dependencies:
+            _require_dependency(dependency)
         merged = _config.merge_environment(list(dependencies), env)
         self._prepared: dict[str, _Prepared] = {}
         for dependency in merged:
@@ -191,11 +193,7 @@ class DependencyHealth:
         return cls(name, group, *dependencies, *from_file, environ=env, **kwargs)
 
     def _prepare(self, dependency: Dependency) -> _Prepared:
-        if not isinstance(dependency, Dependency):
-            raise ConfigError(
-                f"expected a dependency from a factory such as tcp_check(), got "
-                f"{type(dependency).__name__}"
-            )
+        _require_dependency(dependency)
         dependency.validate()
         name = dependency.name
         settings = CheckSettings.build(
@@ -236,7 +234,11 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        prepared.checker = dependency.kind.make_checker(dependency, target)
+        # The checker sees the effective timeout (global default included), so that a pool
+        # borrow can give up just before it and report pool_exhausted.
+        prepared.checker = dependency.kind.make_checker(
+            dependency.replace(timeout=prepared.settings.timeout), target
+        )
         prepared.endpoints = endpoints
 
     def _add_prepared(self, prepared: _Prepared) -> None:
@@ -353,15 +355,16 @@ class DependencyHealth:
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
             tasks.append(self._heartbeat_task)
-        # Let checks in flight finish (bounded), then cancel what is left.
-        idle = [asyncio.ensure_future(r.wait_idle()) for r in self._runners.values()]
+        # Let checks in flight finish (bounded), start no new one, then cancel what is left.
         for runner in self._runners.values():
-            if runner.task is not None:
-                runner.task.cancel()
+            runner.stopping = True
+        idle = [asyncio.ensure_future(r.wait_idle()) for r in self._runners.values()]
         if idle:
             _, pending = await asyncio.wait(idle, timeout=timeout)
             for future in pending:
                 future.cancel()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for runner in self._runners.values():
             runner.task = None
@@ -427,6 +430,7 @@ class DependencyHealth:
 
     def add_dependency(self, dependency: Dependency) -> None:
         """Add a dependency; on a running engine its checks start at once."""
+        _require_dependency(dependency)
         merged = _config.merge_environment([dependency], self._environ)[0]
         prepared = self._prepare(merged)
         if prepared.dependency.name in self._prepared:
@@ -443,6 +447,7 @@ class DependencyHealth:
 
     def replace_dependency(self, dependency: Dependency) -> None:
         """Replace the dependency of the same name (new address, options or settings)."""
+        _require_dependency(dependency)
         merged = _config.merge_environment([dependency], self._environ)[0]
         prepared = self._prepare(merged)
         name = prepared.dependency.name
@@ -498,7 +503,7 @@ class DependencyHealth:
             self._statuses[runner.endpoint.key] = runner.status
             if self._state == "running" and self._loop is not None:
                 self._start_task(runner, self._loop.time() + prepared.settings.initial_delay)
-        self._request_publish(urgent=True)
+        self._publisher.flush()
 
     def _apply_remove(self, name: str) -> None:
         prepared = self._prepared.pop(name)
@@ -512,7 +517,7 @@ class DependencyHealth:
             if self._loop is not None and self._loop.is_running():
                 self._loop.create_task(self._close_later(runner))
         if self._activated:
-            self._request_publish(urgent=True)
+            self._publisher.flush()
 
     @staticmethod
     async def _close_later(runner: EndpointRunner) -> None:
@@ -585,6 +590,7 @@ class DependencyHealth:
 
     def _start_task(self, runner: EndpointRunner, first_due: float) -> None:
         assert self._loop is not None
+        runner.stopping = False
         runner.task = self._loop.create_task(
             runner.run_forever(first_due, self._record),
             name=f"dephealth-check:{runner.endpoint.key}",
@@ -713,6 +719,14 @@ async def _guard(awaitable: Any) -> None:
         await awaitable
     except Exception as exc:
         logger.error("dephealth: on_change listener failed error=%s", describe_error(exc))
+
+
+def _require_dependency(dependency: object) -> None:
+    if not isinstance(dependency, Dependency):
+        raise ConfigError(
+            "expected a dependency from a factory such as tcp_check(), got "
+            f"{type(dependency).__name__}"
+        )
 
 
 def _is_check_error(error: BaseException | None) -> bool:

@@ -1,0 +1,186 @@
+"""MySQL and MariaDB checks: a query on a fresh aiomysql connection, or on a pooled one."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Unpack
+
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._exceptions import TlsError
+from .._validation import check_bool
+from ._sql_errors import classify_pymysql
+from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+
+#: ``ssl-mode`` values as MySQL's own clients spell them.
+SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
+MYSQL_OPTIONS = SQL_OPTIONS | {"ssl_mode", "ssl_ca"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def _url_ssl_mode(query: dict[str, str] | Any) -> str | None:
+    mode = query.get("ssl-mode", query.get("ssl_mode", query.get("sslmode")))
+    if mode is None and "ssl" in query:
+        mode = "required" if str(query["ssl"]).lower() in _TRUE else "disabled"
+    return mode
+
+
+def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None:
+    """An SSL context from ``ssl_mode``/``ssl_ca`` (options, then the URL's query)."""
+    url_query = target.query if target is not None else {}
+    mode = dependency.options.get("ssl_mode", _url_ssl_mode(url_query))
+    ca_file = dependency.options.get("ssl_ca", url_query.get("ssl-ca", url_query.get("ssl_ca")))
+    if isinstance(mode, bool):
+        mode = "required" if check_bool(mode, field="ssl_mode") else "disabled"
+    if mode is None:
+        return None
+    if not isinstance(mode, str) or mode.lower().replace("-", "_") not in SSL_MODES:
+        raise option_error(
+            dependency, "ssl_mode", f"expected one of {', '.join(sorted(SSL_MODES))}"
+        )
+    mode = mode.lower().replace("-", "_")
+    if ca_file is not None and not isinstance(ca_file, str):
+        raise option_error(dependency, "ssl_ca", "expected a file path")
+    if mode in ("disabled", "preferred") or target is None:
+        return None
+    context = ssl.create_default_context(cafile=ca_file)
+    # MySQL's REQUIRED encrypts without verifying; VERIFY_CA skips the host name.
+    context.check_hostname = mode == "verify_identity"
+    if mode == "required":
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def mysql_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
+    """Validate and normalise a MySQL dependency's options."""
+    return sql_options(dependency, target, tls=_tls(dependency, target))
+
+
+class MysqlChecker:
+    """Opens an aiomysql connection per check, runs the query and closes the connection."""
+
+    def __init__(self, options: SqlOptions) -> None:
+        self.options = options
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """Connect to ``endpoint`` and run the query."""
+        import aiomysql
+        from pymysql.constants import CLIENT
+
+        opts = self.options
+        try:
+            conn = await aiomysql.connect(
+                host=endpoint.host,
+                port=int(endpoint.port),
+                user=opts.user,
+                password=opts.password or "",
+                db=opts.database,
+                ssl=opts.tls,
+                connect_timeout=opts.timeout,
+                program_name=opts.application_name,
+            )
+        except Exception as exc:
+            raise classify_pymysql(exc) from exc
+        try:
+            if opts.tls is not None and not conn.server_capabilities & CLIENT.SSL:
+                # aiomysql carries on in plain text when the server offers no TLS.
+                raise TlsError("mysql: the server does not offer TLS")
+            async with conn.cursor() as cursor:
+                await cursor.execute(opts.query)
+                await cursor.fetchall()
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, Exception):
+                raise classify_pymysql(exc) from exc
+            raise
+        conn.close()
+
+
+def _validate(dependency: Dependency) -> None:
+    mysql_options(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> Any:
+    options = mysql_options(dependency, target)
+    if target.source is not None:
+        return make_pool_checker(target.source, "mysql", options.query, options.timeout)
+    try:
+        import aiomysql  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "MySQL checks need aiomysql: pip install 'dephealth-suite[mysql]'"
+        ) from exc
+    return MysqlChecker(options)
+
+
+MYSQL_KIND = Kind(
+    type="mysql",
+    default_port=3306,
+    make_checker=_make_checker,
+    validate=_validate,
+    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "mysql"),
+    is_source=is_pool("mysql"),
+    options=MYSQL_OPTIONS,
+)
+
+
+def mysql_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    query: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    ssl_mode: str | bool | None = None,
+    ssl_ca: str | None = None,
+    application_name: str | None = None,
+    pool: Any = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare a MySQL or MariaDB dependency.
+
+    Standalone mode (``url`` or ``host``) opens an aiomysql connection per check; pool mode
+    (``pool``) borrows a connection from the application's pool and gives it back.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``mysql://user:password@host:3306/db?ssl-mode=REQUIRED`` (``mariadb://`` too);
+            several ``host:port`` pairs separated by commas give one endpoint each.
+        host: the host, instead of ``url``; ``port`` defaults to 3306.
+        query: the query to run (default ``SELECT 1``).
+        user: the user name (default: from the URL).
+        password: the password (default: from the URL).
+        database: the database (default: the URL's path).
+        ssl_mode: ``disabled``, ``preferred``, ``required``, ``verify_ca`` or
+            ``verify_identity`` (``True`` means ``required``); ``?ssl=true`` in the URL too.
+        ssl_ca: the CA file for ``verify_ca``/``verify_identity``.
+        application_name: the ``program_name`` connection attribute (default ``dephealth``).
+        pool: an aiomysql ``Pool``, a SQLAlchemy ``Engine``/``AsyncEngine`` on a MySQL
+            dialect, or a zero-argument callable returning one (resolved when checks start).
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    options = collect(
+        query=query,
+        user=user,
+        password=password,
+        database=database,
+        ssl_mode=ssl_mode,
+        ssl_ca=ssl_ca,
+        application_name=application_name,
+    )
+    return Dependency(
+        name,
+        MYSQL_KIND,
+        critical=critical,
+        url=url,
+        host=host,
+        port=port,
+        options=options,
+        source=pool,
+        **common,
+    )

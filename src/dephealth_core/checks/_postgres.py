@@ -1,0 +1,171 @@
+"""PostgreSQL checks: a query on a fresh asyncpg connection, or on one borrowed from a pool."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Unpack
+
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from ._sql_errors import classify_asyncpg
+from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+
+SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+POSTGRES_OPTIONS = SQL_OPTIONS | {"sslmode", "sslrootcert"}
+#: How long a graceful close may take before the connection is simply dropped.
+CLOSE_TIMEOUT = 1.0
+
+
+def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext | None:
+    """asyncpg's ``ssl`` argument from ``sslmode``/``sslrootcert`` (options, then URL)."""
+    url_query = target.query if target is not None else {}
+    mode = dependency.options.get("sslmode", url_query.get("sslmode"))
+    rootcert = dependency.options.get("sslrootcert", url_query.get("sslrootcert"))
+    if mode is None:
+        return None
+    if not isinstance(mode, str) or mode.lower() not in SSLMODES:
+        raise option_error(dependency, "sslmode", f"expected one of {', '.join(sorted(SSLMODES))}")
+    mode = mode.lower()
+    if rootcert is None or mode not in ("verify-ca", "verify-full") or target is None:
+        return mode
+    if not isinstance(rootcert, str):
+        raise option_error(dependency, "sslrootcert", "expected a file path")
+    context = ssl.create_default_context(cafile=rootcert)
+    context.check_hostname = mode == "verify-full"
+    return context
+
+
+def postgres_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
+    """Validate and normalise a PostgreSQL dependency's options."""
+    return sql_options(dependency, target, tls=_tls(dependency, target))
+
+
+class PostgresChecker:
+    """Opens an asyncpg connection per check, runs the query and closes the connection."""
+
+    def __init__(self, options: SqlOptions) -> None:
+        self.options = options
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """Connect to ``endpoint`` and run the query."""
+        import asyncpg
+
+        opts = self.options
+        try:
+            conn = await asyncpg.connect(
+                host=endpoint.host,
+                port=int(endpoint.port),
+                user=opts.user,
+                password=opts.password,
+                database=opts.database,
+                ssl=opts.tls,
+                timeout=opts.timeout,
+                server_settings={"application_name": opts.application_name},
+            )
+        except Exception as exc:
+            raise classify_asyncpg(exc) from exc
+        try:
+            await conn.fetch(opts.query)
+        except BaseException as exc:
+            # Cancelled or failed: drop the socket at once, a graceful close could block.
+            conn.terminate()
+            if isinstance(exc, Exception):
+                raise classify_asyncpg(exc) from exc
+            raise
+        try:
+            await conn.close(timeout=CLOSE_TIMEOUT)
+        except BaseException as exc:
+            conn.terminate()
+            if not isinstance(exc, Exception):
+                raise
+
+
+def _validate(dependency: Dependency) -> None:
+    postgres_options(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> Any:
+    options = postgres_options(dependency, target)
+    if target.source is not None:
+        return make_pool_checker(target.source, "postgres", options.query, options.timeout)
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "PostgreSQL checks need asyncpg: pip install 'dephealth-suite[postgres]'"
+        ) from exc
+    return PostgresChecker(options)
+
+
+POSTGRES_KIND = Kind(
+    type="postgres",
+    default_port=5432,
+    make_checker=_make_checker,
+    validate=_validate,
+    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "postgres"),
+    is_source=is_pool("postgres"),
+    options=POSTGRES_OPTIONS,
+)
+
+
+def postgres_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    query: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    sslmode: str | None = None,
+    sslrootcert: str | None = None,
+    application_name: str | None = None,
+    pool: Any = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare a PostgreSQL dependency.
+
+    Standalone mode (``url`` or ``host``) opens an asyncpg connection per check; pool mode
+    (``pool``) borrows a connection from the application's pool and gives it back.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``postgres://user:password@host:5432/db?sslmode=require``; several
+            ``host:port`` pairs separated by commas give one endpoint each.
+        host: the host, instead of ``url``; ``port`` defaults to 5432.
+        query: the query to run (default ``SELECT 1``).
+        user: the user name (default: from the URL, then asyncpg's defaults).
+        password: the password (default: from the URL).
+        database: the database (default: the URL's path).
+        sslmode: ``disable``, ``prefer``, ``require``, ``verify-ca`` or ``verify-full``.
+        sslrootcert: the CA file for ``verify-ca``/``verify-full``.
+        application_name: the ``application_name`` the server shows (default ``dephealth``).
+        pool: an asyncpg ``Pool``, a psycopg ``ConnectionPool``/``AsyncConnectionPool``, a
+            SQLAlchemy ``Engine``/``AsyncEngine``, or a zero-argument callable returning one
+            (resolved when checks start). Host and port are read from it when no ``url`` or
+            ``host`` is given.
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    options = collect(
+        query=query,
+        user=user,
+        password=password,
+        database=database,
+        sslmode=sslmode,
+        sslrootcert=sslrootcert,
+        application_name=application_name,
+    )
+    return Dependency(
+        name,
+        POSTGRES_KIND,
+        critical=critical,
+        url=url,
+        host=host,
+        port=port,
+        options=options,
+        source=pool,
+        **common,
+    )
