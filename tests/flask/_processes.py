@@ -195,3 +195,60 @@ class Gunicorn:
                         accepted.pop(answer.pid, None)
                 time.sleep(0.05)
         return accepted
+
+
+SLAPD_CONF = """\
+include /etc/ldap/schema/core.schema
+pidfile {workdir}/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+suffix "dc=example,dc=org"
+rootdn "cn=admin,dc=example,dc=org"
+rootpw {password}
+directory {workdir}/db
+"""
+
+
+class SlapdServer:
+    """An OpenLDAP slapd of the test's own with an empty ``dc=example,dc=org``."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("slapd") or (
+            "/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists() else None
+        )
+        if binary is None or not Path("/etc/ldap/schema/core.schema").exists():
+            message = "OpenLDAP slapd is not installed (apt-get install slapd)"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+        self.binary = binary
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="dephealth-flask-slapd-"))
+        (self.workdir / "db").mkdir()
+        config = SLAPD_CONF.format(workdir=self.workdir, password="admin-secret")
+        (self.workdir / "slapd.conf").write_text(config)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "-f",
+                str(self.workdir / "slapd.conf"),
+                "-h",
+                f"ldap://127.0.0.1:{self.port}/",
+                "-d",
+                "0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_is_open(self.port), 15, "slapd did not listen")
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+        shutil.rmtree(self.workdir, ignore_errors=True)

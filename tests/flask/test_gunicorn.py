@@ -71,7 +71,9 @@ def test_redis_outage_turns_every_worker_503_and_back(
     try:
         down = server.poll_workers("/readyz?verbose", lambda answer: answer.status == 503)
         for answer in down.values():
-            assert b"[-]redis-main failed: connection_error" in answer.body
+            # redis-py's own retries (the app's client, in pool mode) can outlast the check's
+            # timeout: the detail is connection_error or timeout, the verdict the same.
+            assert re.search(rb"\[-\]redis-main failed: (connection_error|timeout)\n", answer.body)
     finally:
         redis_server.start()
     up = server.poll_workers("/readyz", lambda answer: answer.status == 200)

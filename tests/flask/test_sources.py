@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
-import pytest
 from flask import Flask, current_app
 
-from dephealth_core import Dependency, Endpoint, Kind, Target
 from dephealth_flask import DepHealth
 
 from .conftest import ProbePool, probe_check, wait_for_status
@@ -55,74 +52,3 @@ def test_a_pool_given_directly_is_used_as_is(make_app: AppFactory, listener: int
     DepHealth(app, probe_check("db", pool=pool))
     wait_for_status(app.test_client(), "/readyz", 200)
     assert pool.borrowed >= 1
-
-
-# -- Flask-SQLAlchemy ----------------------------------------------------------------------
-
-
-class EngineChecker:
-    """Runs SELECT 1 on a connection borrowed from a SQLAlchemy engine's pool."""
-
-    def __init__(self, engine: object) -> None:
-        self.engine = engine
-
-    def check(self, endpoint: Endpoint) -> None:
-        from sqlalchemy import text
-
-        with self.engine.connect() as connection:  # type: ignore[attr-defined]
-            connection.execute(text("SELECT 1"))
-
-
-def _engine_hosts(dependency: Dependency, engine: object) -> list[tuple[str, str]]:
-    url = engine.url  # type: ignore[attr-defined]
-    return [(url.host, str(url.port))]
-
-
-def _is_engine(value: object) -> bool:
-    from sqlalchemy.engine import Engine
-
-    return isinstance(value, Engine)
-
-
-def _engine_checker(dependency: Dependency, target: Target) -> EngineChecker:
-    return EngineChecker(target.source)
-
-
-ENGINE_KIND = Kind(
-    type="sql-probe",
-    default_port=None,
-    make_checker=_engine_checker,
-    source_hosts=_engine_hosts,
-    is_source=_is_engine,
-)
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    """The machine's PostgreSQL, through SQLAlchemy and psycopg."""
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-    except OSError:
-        pytest.skip("PostgreSQL does not listen on 127.0.0.1:5432")
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.mark.postgres
-def test_flask_sqlalchemy_db_stands_for_its_engine(make_app: AppFactory, postgres_url: str) -> None:
-    """pool=db (Flask-SQLAlchemy) checks through db.engine, resolved in the app's context."""
-    from flask_sqlalchemy import SQLAlchemy
-
-    db = SQLAlchemy()
-    app = make_app(
-        DEPHEALTH_NAME="svc", DEPHEALTH_GROUP="team", SQLALCHEMY_DATABASE_URI=postgres_url
-    )
-    db.init_app(app)
-    DepHealth(app, Dependency("db", ENGINE_KIND, critical=True, source=db))
-    client = app.test_client()
-    wait_for_status(client, "/readyz", 200)
-    with app.app_context():
-        assert db.engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
-    key = "db:127.0.0.1:5432"
-    details = app.extensions["dephealth"].engine.health_details()
-    assert details[key].healthy is True

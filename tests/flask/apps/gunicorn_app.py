@@ -27,9 +27,10 @@ def _report_threads_at_exit() -> None:
 # that it runs after the core has stopped the checks: atexit runs handlers last-in, first-out.
 atexit.register(_report_threads_at_exit)
 
-from flask import Flask, Response, request  # noqa: E402
+import redis  # noqa: E402
+from flask import Flask, Response, current_app, request  # noqa: E402
 
-from dephealth_core import tcp_check  # noqa: E402
+from dephealth_core import redis_check  # noqa: E402
 from dephealth_flask import DepHealth  # noqa: E402
 
 
@@ -37,16 +38,19 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["DEPHEALTH_START"] = os.environ.get("TEST_START", "first_request")
     labels = {"worker": str(os.getpid())} if os.environ.get("TEST_PID_LABEL") == "1" else None
-    redis = tcp_check(
+    # The app's own client, checked in pool mode through a lazy reference.
+    app.extensions["redis"] = redis.Redis(
+        host="127.0.0.1", port=int(os.environ["TEST_REDIS_PORT"]), socket_timeout=0.4
+    )
+    redis_main = redis_check(
         "redis-main",
-        host="127.0.0.1",
-        port=int(os.environ["TEST_REDIS_PORT"]),
+        client=lambda: current_app.extensions["redis"],
         critical=True,
         labels=labels,
     )
     DepHealth(
         app,
-        redis,
+        redis_main,
         name="flask-e2e",
         group="tests",
         check_interval=1,
