@@ -7,6 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, request
 
 from dephealth_core import HealthViews
+from dephealth_core import Response as CoreResponse
 
 #: Every method reaches the core, so that a 405 carries ``Cache-Control: no-store`` like every
 #: other answer; OPTIONS stays Flask's.
@@ -33,7 +34,23 @@ def _view(views: HealthViews, view: str) -> Callable[[], Response]:
             headers=current.headers,
             request=current,
         )
-        return Response(answer.body, status=answer.status, headers=list(answer.headers))
+        return to_flask_response(answer)
 
     serve.__name__ = serve.__qualname__ = f"dephealth_{view}"
     return serve
+
+
+def to_flask_response(answer: CoreResponse) -> Response:
+    """The core's rendered answer as a Flask response."""
+    content_type = None
+    extra: list[tuple[str, str]] = []
+    for name, value in answer.headers:
+        if name == "content-type":
+            content_type = value
+        elif name != "content-length":  # werkzeug sets it from the body
+            extra.append((name, value))
+    # content_type= rather than a header list: werkzeug validates every header it is given.
+    response = Response(answer.body, status=answer.status, content_type=content_type)
+    if extra:
+        response.headers.extend(extra)
+    return response
