@@ -152,10 +152,25 @@ def main() -> None:
         )
     readyz_ratio = medians["/readyz"] / medians["trivial, with extension"]
     hook_ratio = medians["trivial, with extension"] / medians["trivial, no extension"]
-    print(f"/readyz / trivial route (same app):        {readyz_ratio:.3f}  (target >= 0.95)")
+    # Ratios within a round compare runs seconds apart, less exposed to the machine's drift.
+    readyz_rounds = [
+        r / t for r, t in zip(results["/readyz"], results["trivial, with extension"], strict=True)
+    ]
+    hook_rounds = [
+        w / n
+        for w, n in zip(
+            results["trivial, with extension"], results["trivial, no extension"], strict=True
+        )
+    ]
     print(
-        f"trivial with extension / without:          {hook_ratio:.3f}  "
-        f"(hook cost {100 * (1 - hook_ratio):+.1f}%, target <= 3%)"
+        f"/readyz / trivial route (same app):  {readyz_ratio:.3f} of medians, "
+        f"{statistics.median(readyz_rounds):.3f} median per round "
+        f"({min(readyz_rounds):.2f}..{max(readyz_rounds):.2f})  target >= 0.95"
+    )
+    print(
+        f"trivial with extension / without:    {hook_ratio:.3f} of medians, "
+        f"{statistics.median(hook_rounds):.3f} median per round "
+        f"({min(hook_rounds):.2f}..{max(hook_rounds):.2f})  target >= 0.97 (hook cost <= 3%)"
     )
 
 
