@@ -1,7 +1,8 @@
-"""The app ``bench/flask_requests.py`` runs under gunicorn: a trivial route, with or without us.
+"""The app ``bench/flask_requests.py`` runs: a trivial route, with or without ``DepHealth``.
 
-``BENCH_EXTENSION=1`` installs ``DepHealth`` (default start: at the first request, so its
-``before_request`` hook is on every request); ``BENCH_TCP_PORT`` is the TCP dependency.
+Under gunicorn, ``BENCH_EXTENSION=1`` installs the extension (default start: at the first
+request, through a WSGI wrapper that removes itself once the checks run) and
+``BENCH_TCP_PORT`` is its TCP dependency.
 """
 
 from __future__ import annotations
@@ -10,23 +11,27 @@ import os
 
 from flask import Flask
 
-app = Flask(__name__)
+
+def create_app(extension: bool, dependency_port: int = 0) -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/trivial")
+    def trivial() -> str:
+        return "ok"
+
+    if extension:
+        from dephealth_core import tcp_check
+        from dephealth_flask import DepHealth
+
+        DepHealth(
+            app,
+            tcp_check("backend", host="127.0.0.1", port=dependency_port, critical=True),
+            name="bench",
+            group="bench",
+        )
+    return app
 
 
-@app.get("/trivial")
-def trivial() -> str:
-    return "ok"
-
-
-if os.environ.get("BENCH_EXTENSION") == "1":
-    from dephealth_core import tcp_check
-    from dephealth_flask import DepHealth
-
-    DepHealth(
-        app,
-        tcp_check(
-            "backend", host="127.0.0.1", port=int(os.environ["BENCH_TCP_PORT"]), critical=True
-        ),
-        name="bench",
-        group="bench",
-    )
+app = create_app(
+    os.environ.get("BENCH_EXTENSION") == "1", int(os.environ.get("BENCH_TCP_PORT", "0"))
+)

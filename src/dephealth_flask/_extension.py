@@ -18,6 +18,7 @@ from dephealth_core._views import ShowDetails
 from ._blueprint import make_blueprint
 from ._config import build_engine, extension_options
 from ._sources import bind_to_app
+from ._starter import StartOnFirstRequest
 
 logger = logging.getLogger("dephealth")
 
@@ -57,10 +58,8 @@ class DepHealthState:
             self.engine.stop_background()
             self.started = False
 
-    def before_request(self) -> None:
-        """Start the checks on the first request this process serves."""
-        if self.started:  # the whole cost on every request after the first one
-            return
+    def start_on_request(self) -> None:
+        """Start the checks for the first request this process serves; never raises."""
         try:
             self.start()
         except Exception as exc:
@@ -199,7 +198,7 @@ class DepHealth:
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(make_blueprint(views))
         if start != "manual":
-            app.before_request(state.before_request)
+            StartOnFirstRequest(app, state).install()
         if start == "init_app" and not _reloader_may_replace(app):
             state.start()
 

@@ -175,7 +175,7 @@ class Gunicorn:
         self.log.close()
 
     def poll_workers(
-        self, path: str, accept: Callable[[Answer], bool], timeout: float = 20
+        self, path: str, accept: Callable[[Answer], bool], timeout: float = 30
     ) -> dict[int, Answer]:
         """Ask until every worker has given an accepted answer; the last answer of each."""
         accepted: dict[int, Answer] = {}

@@ -262,3 +262,39 @@ def test_the_extension_accepts_only_a_flask_app() -> None:
     """Passing a dependency where the app goes gives a TypeError that says so."""
     with pytest.raises(TypeError, match="must be a Flask app"):
         DepHealth(tcp_check("cache", host="127.0.0.1", port=1, critical=True))  # type: ignore[arg-type]
+
+
+def test_nothing_of_ours_runs_per_request_after_the_first(
+    make_app: AppFactory, listener: int
+) -> None:
+    """After the first request, the app's WSGI callable is its own again: no per-request cost."""
+    app = make_app(DEPHEALTH_NAME="svc", DEPHEALTH_GROUP="team")
+    original = app.wsgi_app
+    DepHealth(app, tcp_check("cache", host="127.0.0.1", port=listener, critical=True))
+    assert app.wsgi_app != original
+    app.test_client().get("/readyz")
+    assert app.wsgi_app == original
+    assert not app.before_request_funcs
+
+
+def test_middleware_added_after_init_app_stays_in_place(
+    make_app: AppFactory, listener: int
+) -> None:
+    """A ProxyFix wrapped around the app after init_app keeps working and checks still start."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = make_app(DEPHEALTH_NAME="svc", DEPHEALTH_GROUP="team")
+    dephealth = DepHealth(app, tcp_check("cache", host="127.0.0.1", port=listener, critical=True))
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.get("/scheme")
+    def scheme() -> str:
+        from flask import request
+
+        return request.scheme
+
+    client = app.test_client()
+    assert client.get("/scheme", headers={"X-Forwarded-Proto": "https"}).data == b"https"
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert dephealth.get_engine(app).running
+    wait_for_status(client, "/readyz", 200)

@@ -119,6 +119,6 @@ def test_gunicorn_stops_cleanly_with_no_checker_thread_left(server: Gunicorn) ->
     assert "SIGKILL" not in log
     assert "WORKER TIMEOUT" not in log
     assert "Shutting down: Master" in log
-    at_exit = dict(re.findall(r"pid=(\d+) threads at exit: (\[.*\])", log))
+    at_exit = dict(re.findall(r"pid=(\d+) threads at exit: (\[[^\]]*\])", log))
     assert set(map(str, workers)) <= set(at_exit), log
     assert set(at_exit.values()) == {"['MainThread']"}, log

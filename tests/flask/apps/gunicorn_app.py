@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 import threading
 import time
 
 
 def _report_threads_at_exit() -> None:
     names = sorted(thread.name for thread in threading.enumerate())
-    print(f"dephealth-test: pid={os.getpid()} threads at exit: {names}", file=sys.stderr)
-    sys.stderr.flush()
+    # One write per line: the workers share the log file and exit at the same moment.
+    os.write(2, f"\ndephealth-test: pid={os.getpid()} threads at exit: {names}\n".encode())
 
 
 # Registered before dephealth_core is imported (it registers its own exit handler on import), so
