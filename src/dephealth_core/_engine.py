@@ -234,8 +234,8 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        # The checker sees the effective timeout (global default included), so that a pool
-        # borrow can give up just before it and report pool_exhausted.
+        # The checker sees the effective timeout (global default included): a pool borrow can
+        # give up just before it (pool_exhausted), and blocking drivers get socket timeouts.
         prepared.checker = dependency.kind.make_checker(
             dependency.replace(timeout=prepared.settings.timeout), target
         )

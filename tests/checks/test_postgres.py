@@ -327,10 +327,10 @@ async def test_pool_with_every_connection_busy_is_pool_exhausted(any_pool: Any) 
     """A pool held full until the timeout reads pool_exhausted, then ok once released."""
     release = await _hold_all(any_pool, 2)
     try:
-        busy = await check_one(postgres_check("db", pool=any_pool, critical=True), timeout=0.4)
+        busy = await check_one(postgres_check("db", pool=any_pool, critical=True), timeout=1.0)
     finally:
         await release()
-    free = await check_one(postgres_check("db", pool=any_pool, critical=True), timeout=0.4)
+    free = await check_one(postgres_check("db", pool=any_pool, critical=True), timeout=1.0)
     assert (busy.status, busy.detail) == ("error", "pool_exhausted")
     assert free.detail == "ok"
 
@@ -366,6 +366,7 @@ async def test_cancelled_checks_leak_no_connections(
     """240 checks, many cancelled mid-query or hung on a dead network, leak no connection."""
     app_name = f"dephealth-leak-{uuid.uuid4().hex[:8]}"
     proxy = await fault_proxy("127.0.0.1", 5432)
+    baseline = await server_connections(postgres_dsn, app_name)
     pool = await asyncpg.create_pool(
         postgres_dsn, min_size=2, max_size=4, server_settings={"application_name": app_name}
     )
@@ -373,7 +374,6 @@ async def test_cancelled_checks_leak_no_connections(
         f"postgres://postgres@127.0.0.1:{proxy.port}/test", min_size=2, max_size=2
     )
     proxy.blackhole()  # the cut-off pool's connections now hang mid-query
-    baseline = await server_connections(postgres_dsn, app_name)
     slow = "SELECT pg_sleep(0.4)"
     dh = engine(
         postgres_check("fast", url=SHARED, application_name=app_name, timeout=5, critical=True),
@@ -394,12 +394,13 @@ async def test_cancelled_checks_leak_no_connections(
         for _ in range(40):  # 240 checks
             for status in (await dh.check_now()).values():
                 seen.setdefault(status.name, set()).add(status.detail)
-        after = await settle(lambda: server_connections(postgres_dsn, app_name), baseline)
         in_use = pool.get_size() - pool.get_idle_size()
         cut_off_in_use = cut_off.get_size() - cut_off.get_idle_size()
     finally:
         await pool.close()
         cut_off.terminate()
+    # With the application's pool closed, the server holds no connection named app_name.
+    after = await settle(lambda: server_connections(postgres_dsn, app_name), baseline)
     assert seen == {
         "fast": {"ok"},
         "slow": {"timeout"},

@@ -81,12 +81,13 @@ async def test_out_of_range_db_is_an_error() -> None:
 
 async def test_async_client_alone_gives_the_endpoint_and_is_checked() -> None:
     """redis_check(name, client=r) with no URL takes host and port from the client."""
-    client = redis.asyncio.Redis(host="127.0.0.1", port=SHARED)
+    client = redis.asyncio.Redis(host="127.0.0.1", port=SHARED, max_connections=8)
     try:
         [status] = await check(redis_check("cache", client=client, critical=False))
     finally:
         await client.aclose()
     assert (status.host, status.port, status.detail) == ("127.0.0.1", "6379", "ok")
+    assert status.pool is not None and (status.pool.in_use, status.pool.max) == (0, 8)
 
 
 async def test_sync_client_is_checked_in_a_thread() -> None:
@@ -109,7 +110,8 @@ async def test_lazy_client_is_resolved_when_checks_start() -> None:
         made.append(redis.asyncio.Redis(host="127.0.0.1", port=SHARED))
         return made[-1]
 
-    dh = DependencyHealth("svc", "team", redis_check("cache", client=factory, critical=False))
+    dependency = redis_check("cache", client=factory, critical=False)
+    dh = DependencyHealth("svc", "team", dependency, metrics=False)
     assert made == []
     [status] = (await dh.check_now()).values()
     assert len(made) == 1 and status.detail == "ok"
@@ -124,9 +126,14 @@ def test_unsupported_client_names_its_type_and_the_supported_ones() -> None:
     assert "builtins.object" in str(info.value) and "redis.asyncio.Redis" in str(info.value)
 
 
-async def test_wrong_password_is_auth_error(private_redis: PrivateRedis) -> None:
-    """A wrong password reads auth_error; the right one, from URL or option, reads ok."""
-    url = f"redis://:wrong@127.0.0.1:{private_redis.port}/0"
+async def test_wrong_password_is_auth_error(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong password reads auth_error; the right one, from URL or option, reads ok.
+
+    Neither password shows in the logs or in the dependency's repr.
+    """
+    url = f"redis://:bad-pw-42@127.0.0.1:{private_redis.port}/0"
     good_url = f"redis://:s3cret-pw@127.0.0.1:{private_redis.port}/0"
     wrong, no_password, good, good_option = await check(
         redis_check("wrong", url=url, critical=True),
@@ -139,6 +146,10 @@ async def test_wrong_password_is_auth_error(private_redis: PrivateRedis) -> None
     assert (wrong.status, wrong.detail) == ("auth_error", "auth_error")
     assert no_password.detail == "auth_error"
     assert good.detail == "ok" and good_option.detail == "ok"
+    assert "bad-pw-42" not in caplog.text and "s3cret-pw" not in caplog.text
+    assert "s3cret-pw" not in repr(
+        redis_check("x", url=good_url, password="s3cret-pw", critical=True)
+    )
 
 
 async def test_stopped_server_is_connection_error(private_redis: PrivateRedis) -> None:
@@ -209,6 +220,7 @@ async def test_standalone_checks_leave_no_connection(proxy: BlackHoleProxy) -> N
     for round_number in range(10):
         proxy.black_hole = round_number % 3 == 2
         details += [s.detail for s in (await dh.check_now()).values()]
+    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
     assert details.count("ok") == 170 and details.count("timeout") == 30
     assert await settle(lambda: open_sockets(proxy.port) == 0)
     assert await settle(lambda: clients_from(admin, proxy.upstream_ports) == 0)
@@ -226,6 +238,7 @@ async def test_async_client_checks_return_connections(proxy: BlackHoleProxy) -> 
     for round_number in range(120):
         proxy.black_hole = round_number % 20 == 19
         details += [s.detail for s in (await dh.check_now()).values()]
+    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
     assert details.count("ok") == 114 and details.count("timeout") == 6
     pool = client.connection_pool
     assert len(pool._in_use_connections) == 0
@@ -252,6 +265,7 @@ async def test_sync_client_checks_return_connections(proxy: BlackHoleProxy) -> N
     for round_number in range(100):
         proxy.black_hole = round_number % 25 == 10
         details += [s.detail for s in (await dh.check_now()).values()]
+    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
     assert details.count("ok") >= 92 and details.count("timeout") >= 4
     pool = client.connection_pool
     assert await settle(lambda: len(pool._in_use_connections) == 0)

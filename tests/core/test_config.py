@@ -35,7 +35,7 @@ def test_bad_service_name(name: str) -> None:
     """The service name follows the same rule as dependency names."""
     with pytest.raises(ConfigError) as info:
         DependencyHealth(name, "team", metrics=False, environ={})
-    assert info.value.field == "service"
+    assert info.value.field == "name"
 
 
 def test_unknown_url_scheme() -> None:
@@ -285,3 +285,27 @@ def test_fake_dependency_defaults() -> None:
     """Global defaults apply to dependencies that set nothing."""
     dh = build(fake_dependency("db", ScriptedChecker()), check_interval=7, timeout=2)
     assert dh.defaults.interval == 7 and dh.defaults.timeout == 2
+
+
+def test_environment_names_with_a_shared_prefix_do_not_collide() -> None:
+    """DEPHEALTH_DB_REPLICA_URL belongs to db-replica, not to db; labels never declare one."""
+    env = {
+        "DEPHEALTH_DB_REPLICA_URL": "tcp://replica:5432",
+        "DEPHEALTH_DB_REPLICA_CRITICAL": "no",
+        "DEPHEALTH_DB_LABEL_DOCS_URL": "https://docs",
+        "DEPHEALTH_CHECK_INTERVAL": "30",
+    }
+    dh = build(tcp_check("db", host="h", port=1, critical=True), environ=env)
+    deps = {d.name: d for d in dh.dependencies}
+    assert set(deps) == {"db", "db-replica"}
+    assert deps["db"].labels == {"docs_url": "https://docs"}
+    assert deps["db-replica"].url == "tcp://replica:5432"
+    assert dh.defaults.interval == 30
+
+
+def test_environment_url_does_not_override_a_code_address() -> None:
+    """An address given in code wins over DEPHEALTH_<DEP>_URL."""
+    env = {"DEPHEALTH_DB_URL": "tcp://elsewhere:9"}
+    dh = build(tcp_check("db", host="here", port=1, critical=True), environ=env)
+    dep = dh.dependencies[0]
+    assert (dep.host, dep.url) == ("here", None)

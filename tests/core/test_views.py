@@ -236,3 +236,10 @@ def test_paths_prefix_and_metrics_toggle() -> None:
         HealthViews(dh, prefix="ops/")
     with pytest.raises(ConfigError):
         HealthViews(dh, show_details="token")
+
+
+def test_dependencies_view_before_any_result() -> None:
+    """Before the first result /health/dependencies is 503 unknown; with none declared, 200."""
+    pending = render_dependencies(snap(status("db", None)))
+    assert (pending.status, body(pending)["status"]) == (503, "unknown")
+    assert render_dependencies(snap()).status == 200

@@ -94,6 +94,9 @@ async def amqp_errors() -> AsyncIterator[None]:
     except (ax.AMQPConnectionError, ax.IncompatibleProtocolError, OSError) as exc:
         error = platform_error(exc, "cannot talk to the broker", default="connection_refused")
         raise error from exc
+    except (ax.AMQPError, RuntimeError) as exc:
+        # A channel or connection the broker closed, or one aio-pika no longer uses.
+        raise Unhealthy("the broker connection is not usable") from exc
 
 
 class AmqpChecker:
@@ -145,6 +148,10 @@ class AmqpConnectionChecker:
         """Open and close a channel on the app's connection."""
         if self.connection.is_closed:
             raise ConnectionRefused("the app's AMQP connection is closed")
+        connected = getattr(self.connection, "connected", None)
+        if connected is not None and not connected.is_set():
+            # A robust connection between a loss and its reconnection.
+            raise ConnectionRefused("the app's AMQP connection is reconnecting")
         async with amqp_errors():
             channel = await self.connection.channel()
             await channel.close()

@@ -47,7 +47,7 @@ class KafkaChecker:
     async def check(self, endpoint: Endpoint) -> None:
         """Ask ``endpoint`` for the cluster's brokers (and no topics)."""
         from aiokafka.conn import create_conn
-        from aiokafka.protocol.metadata import MetadataRequest_v1
+        from aiokafka.protocol.metadata import MetadataRequest
 
         connection = None
         try:
@@ -58,8 +58,8 @@ class KafkaChecker:
                     client_id=CLIENT_ID,
                     request_timeout_ms=self.request_timeout_ms,
                 )
-                # v1 with an empty topic list asks for the brokers only.
-                response = await connection.send(MetadataRequest_v1(topics=[]))
+                # An empty topic list asks for the brokers only (from v1 on).
+                response = await connection.send(MetadataRequest([]))
         finally:
             if connection is not None:
                 connection.close()

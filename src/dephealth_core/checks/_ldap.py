@@ -111,8 +111,11 @@ def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOp
 
 
 @contextlib.contextmanager
-def ldap_errors() -> Iterator[None]:
-    """Turn ldap3 errors into classified ones: the only place that knows them."""
+def ldap_errors(*, start_tls: bool = False) -> Iterator[None]:
+    """Turn ldap3 errors into classified ones: the only place that knows them.
+
+    With ``start_tls``, a refused StartTLS operation (a server without TLS) is a TLS error.
+    """
     from ldap3.core import exceptions as lx
 
     try:
@@ -120,6 +123,8 @@ def ldap_errors() -> Iterator[None]:
     except CheckError:
         raise
     except lx.LDAPOperationResult as exc:
+        if start_tls:
+            raise TlsError("the LDAP server refused StartTLS") from exc
         code = getattr(exc, "result", None)
         if code in _AUTH_RESULTS:
             raise AuthError("the LDAP server rejected the bind") from exc
@@ -230,8 +235,10 @@ class LdapChecker:
         try:
             with ldap_errors():
                 connection.open()
-                if self.options.start_tls:
+            if self.options.start_tls:
+                with ldap_errors(start_tls=True):
                     connection.start_tls()
+            with ldap_errors():
                 run_method(connection, self.options)
         finally:
             with contextlib.suppress(Exception):

@@ -68,19 +68,25 @@ class MysqlChecker:
         from pymysql.constants import CLIENT
 
         opts = self.options
+        conn = aiomysql.Connection(
+            host=endpoint.host,
+            port=int(endpoint.port),
+            user=opts.user,
+            password=opts.password or "",
+            db=opts.database,
+            ssl=opts.tls,
+            connect_timeout=opts.timeout,
+            program_name=opts.application_name,
+        )
         try:
-            conn = await aiomysql.connect(
-                host=endpoint.host,
-                port=int(endpoint.port),
-                user=opts.user,
-                password=opts.password or "",
-                db=opts.database,
-                ssl=opts.tls,
-                connect_timeout=opts.timeout,
-                program_name=opts.application_name,
-            )
-        except Exception as exc:
-            raise classify_pymysql(exc) from exc
+            # aiomysql.connect() closes its socket on errors but not on cancellation, so a
+            # handshake cut short by the timeout would leave it open: hold the object here.
+            await conn._connect()
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, Exception):
+                raise classify_pymysql(exc) from exc
+            raise
         try:
             if opts.tls is not None and not conn.server_capabilities & CLIENT.SSL:
                 # aiomysql carries on in plain text when the server offers no TLS.

@@ -9,6 +9,7 @@ from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from .._exceptions import AuthError, CheckError, CheckTimeout, PoolExhausted, QueryError, Unhealthy
+from .._snapshot import PoolStats
 from ._auth import tls_flags
 from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
 
@@ -133,11 +134,31 @@ class RedisChecker:
             await connection.disconnect(nowait=True)
 
 
+def client_pool_stats(client: Any) -> PoolStats | None:
+    """Connection counts of a redis-py client's pool, when its pool keeps them."""
+    pool = getattr(client, "connection_pool", None)
+    idle = getattr(pool, "_available_connections", None)
+    in_use = getattr(pool, "_in_use_connections", None)
+    if idle is None or in_use is None:
+        return None  # BlockingConnectionPool and others count differently
+    limit = getattr(pool, "max_connections", None)
+    return PoolStats(
+        size=len(idle) + len(in_use),
+        idle=len(idle),
+        in_use=len(in_use),
+        max=limit if isinstance(limit, int) and limit < 2**31 else None,
+    )
+
+
 class AsyncRedisClientChecker:
     """Pool mode for ``redis.asyncio.Redis``: ``PING`` through the client's own pool."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def pool_stats(self) -> PoolStats | None:
+        """The client's pool counts."""
+        return client_pool_stats(self.client)
 
     async def check(self, endpoint: Endpoint) -> None:
         """PING through the application's client."""
@@ -150,6 +171,10 @@ class SyncRedisClientChecker:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def pool_stats(self) -> PoolStats | None:
+        """The client's pool counts."""
+        return client_pool_stats(self.client)
 
     def check(self, endpoint: Endpoint) -> None:
         """PING through the application's client."""

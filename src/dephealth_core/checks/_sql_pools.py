@@ -183,15 +183,42 @@ class AsyncpgAdapter:
 
 
 class AiomysqlAdapter:
-    """aiomysql ``Pool``."""
+    """aiomysql ``Pool``.
+
+    aiomysql leaves the socket of a connection attempt open when the attempt is cancelled
+    (its event-loop registration keeps it alive for good), and ``Pool.acquire()`` connects
+    when the pool has room. So a borrow is never cancelled: it runs in a task of its own; when
+    the check gives up first, the connection goes back to the pool as soon as it arrives, and
+    the next check waits for that late borrow before starting another.
+    """
 
     classify = staticmethod(classify_pymysql)
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
+        self._late: asyncio.Future[Any] | None = None
+
+    async def _borrow(self) -> Any:
+        return await self.pool.acquire()
+
+    def _give_back(self, task: asyncio.Future[Any]) -> None:
+        self._late = None
+        if not task.cancelled() and task.exception() is None:
+            self.pool.release(task.result())
 
     async def acquire(self) -> Any:
-        return await self.pool.acquire()
+        if self._late is not None:
+            await asyncio.wait((self._late,))
+        task = asyncio.ensure_future(self._borrow())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                self._give_back(task)
+            else:
+                self._late = task
+                task.add_done_callback(self._give_back)
+            raise
 
     async def query(self, conn: Any, sql: str) -> None:
         async with conn.cursor() as cursor:
@@ -205,8 +232,13 @@ class AiomysqlAdapter:
         await self.pool.release(conn)
 
     def stats(self) -> PoolStats:
-        size, idle = self.pool.size, self.pool.freesize
-        return PoolStats(size=size, idle=idle, in_use=size - idle, max=self.pool.maxsize or None)
+        # size also counts connections being opened; in use is what is lent out.
+        return PoolStats(
+            size=self.pool.size,
+            idle=self.pool.freesize,
+            in_use=len(self.pool._used),
+            max=self.pool.maxsize or None,
+        )
 
 
 class AsyncPsycopgAdapter:
