@@ -100,7 +100,8 @@ def mysql_params() -> dict[str, Any]:
     except ImportError:
         server_unavailable("PyMySQL is not installed (needed to probe MariaDB)")
     try:
-        conn = pymysql.connect(**SHARED_MYSQL_PARAMS, connect_timeout=3)
+        params = {k: v for k, v in SHARED_MYSQL_PARAMS.items() if k != "db"}
+        conn = pymysql.connect(**params, database=SHARED_MYSQL_PARAMS["db"], connect_timeout=3)
         conn.close()
     except pymysql.Error as exc:
         server_unavailable(f"MariaDB at 127.0.0.1:3306 does not answer ({exc})")

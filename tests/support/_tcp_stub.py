@@ -6,6 +6,7 @@ import contextlib
 import selectors
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Literal, Self
 
@@ -81,6 +82,20 @@ class TcpStubServer:
         wait_for_port_closed(self.host, self.port, timeout=5)
 
     close = stop
+
+    def restart(self) -> Self:
+        """Stop, then listen again on the same port."""
+        self.stop()
+        return self.start()
+
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Keep the stub stopped inside the block; it listens again on exit, even on failure."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
 
     def __enter__(self) -> Self:
         return self.start()

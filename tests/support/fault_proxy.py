@@ -85,10 +85,17 @@ class _Pipe:
         due = self._conn.loop.time() + proxy.delay_seconds if mode == "delay" else 0.0
         self._queue.append((due, data))
         self._queued_bytes += len(data)
-        self.flush()
+        if self._timer is None:
+            self.flush()
+        elif self.congested:
+            # A timer is already due for the head of the queue; only flow control may change.
+            self._conn.update_reading()
 
     def flush(self) -> None:
-        """Deliver the queued chunks that are due, unless the proxy holds traffic."""
+        """Deliver the queued chunks that are due, unless the proxy holds traffic.
+
+        Called on new data, by the timer of the next due chunk, and on every mode change.
+        """
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -1,14 +1,14 @@
 """Private servers for tests and benches, each on 127.0.0.1 and a free port.
 
-=================== ================================================ ===================
+=================== ================================================ ======================
 class               what                                             start (this machine)
-=================== ================================================ ===================
-``PrivateRedis``    redis-server, no persistence, optional password  ~10 ms
-``PrivatePostgres`` initdb + pg_ctl, scram-sha-256 over TCP          ~1 s first, ~0.2 s after
+=================== ================================================ ======================
+``PrivateRedis``    redis-server, no persistence, optional password  ~30 ms
+``PrivatePostgres`` initdb + pg_ctl, scram-sha-256 over TCP          ~1 s first, ~0.25 s after
 ``PrivateSlapd``    OpenLDAP, mdb, ``dc=example,dc=org``, ldaps too  ~0.1 s
-``KafkaBroker``     Tansu (Kafka protocol), memory storage           ~10 ms
+``KafkaBroker``     Tansu (Kafka protocol), memory storage           ~30 ms
 ``TcpStubServer``   in-process: accepts, then closes, echoes or holds immediate
-=================== ================================================ ===================
+=================== ================================================ ======================
 
 Every class has ``start()``, ``stop()``, ``restart()`` (same port, same data), ``stopped()`` (a
 context manager that starts it again on exit), ``close()`` and context-manager use. They raise
@@ -19,6 +19,7 @@ context manager that starts it again on exit), ``close()`` and context-manager u
 from __future__ import annotations
 
 import base64
+import contextlib
 import glob
 import hashlib
 import importlib.util
@@ -95,6 +96,8 @@ class PrivateRedis(ManagedServer):
 def _postgres_bindir() -> Path:
     configured = os.environ.get("PG_BINDIR")
     if configured:
+        if not (Path(configured) / "initdb").exists():
+            raise ServerNotInstalled(f"no initdb in PG_BINDIR={configured}")
         return Path(configured)
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
@@ -149,7 +152,16 @@ class PrivatePostgres(ManagedServer):
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._running and self._postmaster_pid() is not None
+
+    def _postmaster_pid(self) -> int | None:
+        """The live postmaster's pid, or None (no pid file, gone, or a zombie nobody reaped)."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError, RuntimeError):
+            return None
+        return None if state in ("Z", "X") else pid
 
     def _as_owner(self, *cmd: str | Path) -> list[str]:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -204,8 +216,16 @@ class PrivatePostgres(ManagedServer):
         )  # fmt: skip
 
     def _launch(self) -> None:
-        if self._running:
+        if self.running:
             return
+        # A postmaster killed from outside may stay a zombie (PID 1 here does not reap), and
+        # its lock files make the next start give up: drop them.
+        for stale in (
+            self.data_dir / "postmaster.pid",
+            self.workdir / f".s.PGSQL.{self.port}.lock",
+        ):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
         self._run(
             self._bindir / "pg_ctl",
             "-D", self.data_dir,
@@ -225,11 +245,10 @@ class PrivatePostgres(ManagedServer):
             self._kill_postmaster()
 
     def _kill_postmaster(self) -> None:
-        try:
-            pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
-            os.kill(pid, signal.SIGQUIT)
-        except (OSError, ValueError, IndexError):
-            pass
+        pid = self._postmaster_pid()
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGQUIT)
 
     def _exited(self) -> bool:
         return False
