@@ -1,12 +1,10 @@
-"""Real processes for the end-to-end tests: a private redis-server and gunicorn."""
+"""gunicorn for the end-to-end tests, and plain HTTP requests to it."""
 
 from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,25 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.support.ports import free_port, port_is_open
 
 REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_is_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -43,50 +25,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} within {timeout:g}s")
         time.sleep(0.05)
-
-
-class RedisServer:
-    """A redis-server of the test's own on a fixed loopback port; stop and start it at will."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            message = "redis-server is not installed (apt-get install redis-server)"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-        self.binary = binary
-        self.port = free_port()
-        self.workdir = tempfile.mkdtemp(prefix="dephealth-flask-redis-")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [
-            self.binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", self.workdir,
-            "--daemonize", "no",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: port_is_open(self.port), 10, "redis-server did not listen")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-        wait_until(lambda: not port_is_open(self.port), 10, "redis-server did not stop")
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @dataclass
@@ -149,7 +87,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             self.command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        wait_until(lambda: port_is_open(self.port), 20, "gunicorn did not listen")
+        wait_until(lambda: port_is_open("127.0.0.1", self.port), 20, "gunicorn did not listen")
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
@@ -195,60 +133,3 @@ class Gunicorn:
                         accepted.pop(answer.pid, None)
                 time.sleep(0.05)
         return accepted
-
-
-SLAPD_CONF = """\
-include /etc/ldap/schema/core.schema
-pidfile {workdir}/slapd.pid
-modulepath /usr/lib/ldap
-moduleload back_mdb
-database mdb
-suffix "dc=example,dc=org"
-rootdn "cn=admin,dc=example,dc=org"
-rootpw {password}
-directory {workdir}/db
-"""
-
-
-class SlapdServer:
-    """An OpenLDAP slapd of the test's own with an empty ``dc=example,dc=org``."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("slapd") or (
-            "/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists() else None
-        )
-        if binary is None or not Path("/etc/ldap/schema/core.schema").exists():
-            message = "OpenLDAP slapd is not installed (apt-get install slapd)"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-        self.binary = binary
-        self.port = free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="dephealth-flask-slapd-"))
-        (self.workdir / "db").mkdir()
-        config = SLAPD_CONF.format(workdir=self.workdir, password="admin-secret")
-        (self.workdir / "slapd.conf").write_text(config)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "-f",
-                str(self.workdir / "slapd.conf"),
-                "-h",
-                f"ldap://127.0.0.1:{self.port}/",
-                "-d",
-                "0",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: port_is_open(self.port), 15, "slapd did not listen")
-
-    def close(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-        shutil.rmtree(self.workdir, ignore_errors=True)

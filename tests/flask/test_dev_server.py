@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ._processes import REPO, free_port, get, port_is_open, wait_until
+from tests.support.ports import free_port, port_is_open
+
+from ._processes import REPO, get, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +40,7 @@ def test_reloader_runs_checks_in_the_serving_child_only(tmp_path: Path, start: s
         start_new_session=True,
     )
     try:
-        wait_until(lambda: port_is_open(port), 30, "the development server did not listen")
+        wait_until(lambda: port_is_open("127.0.0.1", port), 30, "the dev server did not listen")
         wait_until(lambda: get(port, "/readyz").status == 200, 20, "/readyz did not turn 200")
         serving_pid = get(port, "/readyz").pid
         lines_before = len(check_log.read_text().split())

@@ -11,7 +11,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ._processes import Gunicorn, RedisServer
+from tests.conftest import server_unavailable
+from tests.support.servers import PrivateRedis, ServerNotInstalled
+
+from ._processes import Gunicorn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -24,16 +27,18 @@ MODES = [
 
 
 @pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    """A private redis-server the test app depends on (critical)."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
+def redis_server() -> Iterator[PrivateRedis]:
+    """A private redis-server the test app depends on (critical), for the whole module."""
+    try:
+        server = PrivateRedis()
+    except ServerNotInstalled as exc:
+        server_unavailable(str(exc))
+    with server:
+        yield server
 
 
 @pytest.fixture(scope="module", params=MODES)
-def server(request: pytest.FixtureRequest, redis_server: RedisServer) -> Iterator[Gunicorn]:
+def server(request: pytest.FixtureRequest, redis_server: PrivateRedis) -> Iterator[Gunicorn]:
     """gunicorn with two workers in one of the worker / preload / start combinations."""
     worker_class, preload, start = request.param
     gunicorn = Gunicorn(
@@ -63,25 +68,22 @@ def test_each_worker_runs_its_own_checker_thread(server: Gunicorn) -> None:
 
 
 def test_redis_outage_turns_every_worker_503_and_back(
-    server: Gunicorn, redis_server: RedisServer
+    server: Gunicorn, redis_server: PrivateRedis
 ) -> None:
     """Stopping Redis makes /readyz 503 in every worker; restarting it brings back 200."""
     server.poll_workers("/readyz", lambda answer: answer.status == 200)
-    redis_server.stop()
-    try:
+    with redis_server.stopped():
         down = server.poll_workers("/readyz?verbose", lambda answer: answer.status == 503)
         for answer in down.values():
             # redis-py's own retries (the app's client, in pool mode) can outlast the check's
             # timeout: the detail is connection_error or timeout, the verdict the same.
             assert re.search(rb"\[-\]redis-main failed: (connection_error|timeout)\n", answer.body)
-    finally:
-        redis_server.start()
     up = server.poll_workers("/readyz", lambda answer: answer.status == 200)
     assert len(up) == 2
 
 
 def test_multiprocess_metrics_show_each_workers_own_view(
-    redis_server: RedisServer, tmp_path: Path
+    redis_server: PrivateRedis, tmp_path: Path
 ) -> None:
     """With PROMETHEUS_MULTIPROCESS_DIR, each worker's /metrics shows its own checks only."""
     multiprocess_dir = tmp_path / "prometheus"

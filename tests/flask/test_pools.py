@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,46 +10,17 @@ from flask import Flask, current_app
 
 from dephealth_core import ldap_check, postgres_check, redis_check
 from dephealth_flask import DepHealth
+from tests.support.servers import PrivateSlapd
 
-from ._processes import SlapdServer
 from .conftest import wait_for_status
 
 AppFactory = Callable[..., Flask]
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
-
-
-def _require(port: int, what: str) -> None:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return
-    except OSError:
-        message = f"{what} does not listen on 127.0.0.1:{port}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture
-def postgres_url() -> str:
+def postgres_url(postgres_dsn: str) -> str:
     """The machine's PostgreSQL (trust authentication), as a SQLAlchemy URL."""
-    _require(5432, "PostgreSQL")
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def shared_redis() -> int:
-    """The machine's Redis port (only PING is sent to it)."""
-    _require(6379, "Redis")
-    return 6379
-
-
-@pytest.fixture(scope="module")
-def slapd() -> Iterator[SlapdServer]:
-    """A private OpenLDAP server."""
-    server = SlapdServer()
-    server.start()
-    yield server
-    server.close()
+    return postgres_dsn.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _details(app: Flask) -> dict[str, Any]:
@@ -59,7 +28,6 @@ def _details(app: Flask) -> dict[str, Any]:
     return details
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("given", ["db", "lambda"], ids=["db-object", "lambda-db-engine"])
 def test_flask_sqlalchemy_engine_is_checked_through_its_pool(
     make_app: AppFactory, postgres_url: str, given: str
@@ -81,7 +49,6 @@ def test_flask_sqlalchemy_engine_is_checked_through_its_pool(
         assert db.engine.pool.checkedout() == 0  # the check gave its connection back
 
 
-@pytest.mark.postgres
 def test_psycopg_pool_built_by_the_app_is_checked(make_app: AppFactory, postgres_url: str) -> None:
     """A psycopg ConnectionPool the app builds later is found through a lazy reference."""
     from psycopg_pool import ConnectionPool
@@ -107,13 +74,12 @@ def test_psycopg_pool_built_by_the_app_is_checked(make_app: AppFactory, postgres
         pool.close()
 
 
-@pytest.mark.redis
-def test_redis_client_of_the_app_is_checked(make_app: AppFactory, shared_redis: int) -> None:
+def test_redis_client_of_the_app_is_checked(make_app: AppFactory, redis_url: str) -> None:
     """redis_check(client=lambda: ...) pings through the app's own redis.Redis client."""
     import redis
 
     app = make_app(DEPHEALTH_NAME="svc", DEPHEALTH_GROUP="team")
-    client = redis.Redis(host="127.0.0.1", port=shared_redis)
+    client = redis.Redis.from_url(redis_url)
     app.extensions["redis"] = client
     DepHealth(
         app,
@@ -121,14 +87,13 @@ def test_redis_client_of_the_app_is_checked(make_app: AppFactory, shared_redis: 
     )
     try:
         wait_for_status(app.test_client(), "/readyz", 200)
-        assert _details(app)[f"redis-cache:127.0.0.1:{shared_redis}"].healthy is True
+        assert _details(app)["redis-cache:127.0.0.1:6379"].healthy is True
     finally:
         app.extensions["dephealth"].stop()
         client.close()
 
 
-@pytest.mark.ldap
-def test_ldap3_connection_of_the_app_is_checked(make_app: AppFactory, slapd: SlapdServer) -> None:
+def test_ldap3_connection_of_the_app_is_checked(make_app: AppFactory, slapd: PrivateSlapd) -> None:
     """ldap_check(client=lambda: ...) reads the root DSE through the app's ldap3 Connection."""
     import ldap3
 
