@@ -8,6 +8,7 @@ checks in the process's background thread (started at the first request by defau
 from __future__ import annotations
 
 from ._blueprint import make_blueprint
-from ._extension import EXTENSION_KEY, DepHealth, DepHealthState, StartMode
+from ._extension import EXTENSION_KEY, DepHealth
+from ._state import DepHealthState, StartMode
 
 __all__ = ["EXTENSION_KEY", "DepHealth", "DepHealthState", "StartMode", "make_blueprint"]
