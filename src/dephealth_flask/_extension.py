@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import weakref
 from collections.abc import Mapping
 from typing import Any, get_args
 
@@ -54,9 +56,10 @@ class DepHealth:
         registry: the prometheus registry of the metrics. Default: a new one per app, since
             two engines cannot share a registry.
         start: when checks start. ``"first_request"`` (default): at the first request the
-            process serves; ``"init_app"``: at ``init_app`` too (except in a process that the
-            development server's reloader would replace); ``"manual"``: only on
-            :meth:`start`.
+            process serves; ``"init_app"``: at ``init_app`` too (in gunicorn's master with
+            ``--preload``: in each worker right after its fork; in a process that the
+            development server's reloader would replace: at the first request);
+            ``"manual"``: only on :meth:`start`.
     """
 
     def __init__(
@@ -145,7 +148,10 @@ class DepHealth:
         if start != "manual":
             StartOnFirstRequest(app, state).install()
         if start == "init_app" and not _reloader_may_replace(app):
-            state.start()
+            if _in_prefork_master():
+                _start_in_forked_children(state)
+            else:
+                state.start()
 
     # -- per-app access ---------------------------------------------------------------
 
@@ -203,6 +209,32 @@ def _reloader_may_replace(app: Flask) -> bool:
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         return False
     return app.debug or os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+
+
+def _in_prefork_master() -> bool:
+    """True while gunicorn's master loads the app (``--preload``); workers fork from it next.
+
+    Checks running there would be forked mid-flight: a thread holding a lock (an import's
+    module lock, seen in a test) at the fork leaves that lock held forever in the worker. A
+    gunicorn worker installs its signal handlers before it loads the app; the master with
+    ``--preload`` loads it before installing its own.
+    """
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return False
+    owner = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return not type(owner).__module__.startswith("gunicorn.workers")
+
+
+def _start_in_forked_children(state: DepHealthState) -> None:
+    """Start the checks in each child forked from here, right after the fork."""
+    reference = weakref.ref(state)
+
+    def start_in_child() -> None:
+        found = reference()
+        if found is not None and not found.started:
+            found.start_safely()
+
+    os.register_at_fork(after_in_child=start_in_child)
 
 
 def _as_bool(value: Any, field: str) -> bool:

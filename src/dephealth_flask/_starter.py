@@ -35,7 +35,7 @@ class StartOnFirstRequest:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if not self.state.started:
-            self.state.start_on_request()
+            self.state.start_safely()
             if self.app.__dict__.get("wsgi_app") is self:
                 self.app.wsgi_app = self.wsgi_app
         return self.wsgi_app(environ, start_response)

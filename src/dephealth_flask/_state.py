@@ -45,8 +45,8 @@ class DepHealthState:
             self.engine.stop_background()
             self.started = False
 
-    def start_on_request(self) -> None:
-        """Start the checks for the first request this process serves; never raises."""
+    def start_safely(self) -> None:
+        """Start the checks (first request, after a fork); logs a failure instead of raising."""
         try:
             self.start()
         except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,14 @@ def test_each_worker_runs_its_own_checker_thread(server: Gunicorn) -> None:
     for answer in answers.values():
         names = json.loads(answer.body)["threads"]
         assert names.count("dephealth-checker") == 1
+
+
+def test_the_master_runs_no_checks(server: Gunicorn) -> None:
+    """gunicorn's master never runs checks, even with --preload and start="init_app"."""
+    server.poll_workers("/readyz", lambda answer: answer.status == 200)
+    assert server.process is not None
+    master_threads = os.listdir(f"/proc/{server.process.pid}/task")
+    assert len(master_threads) == 1
 
 
 def test_redis_outage_turns_every_worker_503_and_back(

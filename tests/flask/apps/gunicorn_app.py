@@ -5,7 +5,8 @@ checks start (``DEPHEALTH_START`` in ``app.config``). ``TEST_PID_LABEL=1``: labe
 the dependency with the pid of the process that built the app (the worker, without
 ``--preload``). Test-only extras: an ``X-Worker-Pid`` header on every answer, ``/threads``
 (this process's thread names), ``/trivial``, and ``X-Test-Hold: seconds`` to keep a worker
-busy so that concurrent requests reach the other one.
+busy so that concurrent requests reach the other one. ``TEST_FAULTHANDLER=1``: SIGRTMIN dumps
+every thread's stack to the log (for a hung worker).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ def _report_threads_at_exit() -> None:
 # Registered before dephealth_core is imported (it registers its own exit handler on import), so
 # that it runs after the core has stopped the checks: atexit runs handlers last-in, first-out.
 atexit.register(_report_threads_at_exit)
+
+if os.environ.get("TEST_FAULTHANDLER") == "1":
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGRTMIN, all_threads=True)
 
 import redis  # noqa: E402
 from flask import Flask, Response, current_app, request  # noqa: E402
