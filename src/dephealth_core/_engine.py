@@ -269,7 +269,11 @@ class DependencyHealth:
         return self._snapshot.health()
 
     def health_details(self) -> dict[str, EndpointStatus]:
-        """``"dependency:host:port"`` -> :class:`EndpointStatus`, unknown ones included."""
+        """``"dependency:host:port"`` -> :class:`EndpointStatus`.
+
+        Empty before the checks start (or ``check_now`` runs); from then on every endpoint is
+        listed, those not checked yet with status ``unknown``.
+        """
         return dict(self._snapshot.endpoints)
 
     def alive(self) -> tuple[bool, str]:
@@ -368,7 +372,15 @@ class DependencyHealth:
         await asyncio.gather(*tasks, return_exceptions=True)
         for runner in self._runners.values():
             runner.task = None
-        await asyncio.gather(*(r.close() for r in self._runners.values()))
+        closing = [asyncio.ensure_future(r.close()) for r in self._runners.values()]
+        if closing:
+            _, stuck = await asyncio.wait(closing, timeout=timeout)
+            for future in stuck:
+                future.cancel()
+            if stuck:
+                logger.warning(
+                    "dephealth: %d checker(s) did not close within %.1fs", len(stuck), timeout
+                )
         self._heartbeat_task = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,21 +1,23 @@
 """AMQP checks against the shared RabbitMQ, directly and through a fault proxy.
 
-Connections are counted as this process's open sockets to 5672 (``/proc/self/net/tcp``
-matched to ``/proc/self/fd``): ``rabbitmqctl list_connections`` takes seconds a call.
+Connections are counted as this process's open sockets to 5672 (each descriptor of
+``/proc/self/fd`` asked for its peer): ``rabbitmqctl list_connections`` takes seconds a call.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 import aio_pika.pool
 import pytest
 
 from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointStatus, amqp_check
+from tests.support.fault_proxy import FaultProxy
+from tests.support.ports import free_port
 
-from .kv_support import BlackHoleProxy, need, open_sockets, port_open, refused_port, settle
+from .kv_support import black_hole, open_sockets, settle
 
 pytestmark = pytest.mark.amqp
 
@@ -25,14 +27,13 @@ FAST = {"timeout": 0.3, "interval": 1}
 
 
 @pytest.fixture(autouse=True)
-def _shared_rabbitmq() -> None:
-    need("the shared RabbitMQ", port_open(SHARED), "start rabbitmq-server on 127.0.0.1:5672")
+def _shared_rabbitmq(amqp_url: str) -> None:
+    """Every test here needs the shared RabbitMQ (skips, or fails under CI, without it)."""
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[BlackHoleProxy]:
-    async with BlackHoleProxy(SHARED) as running:
-        yield running
+async def proxy(fault_proxy: Callable[..., Awaitable[FaultProxy]]) -> FaultProxy:
+    return await fault_proxy("127.0.0.1", SHARED)
 
 
 async def check(*dependencies: Dependency) -> list[EndpointStatus]:
@@ -61,15 +62,13 @@ async def test_standalone_opens_and_closes_a_connection() -> None:
     ],
 )
 async def test_failures_are_classified(
-    proxy: BlackHoleProxy, url: str, status: str, detail: str, caplog: pytest.LogCaptureFixture
+    proxy: FaultProxy, url: str, status: str, detail: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Wrong password, forbidden vhost, TLS to a plain port, refused, unknown and silent brokers.
-
-    The password never shows in the logs.
-    """
-    proxy.black_hole = True
-    target = url.format(refused=refused_port(), blackhole=proxy.port)
+    """Each broker failure gets its own status, and the password never shows in the logs."""
+    proxy.blackhole()
+    target = url.format(refused=free_port(), blackhole=proxy.port)
     [result] = await check(amqp_check("broker", url=target, critical=True, **FAST))
+    proxy.pass_through()
     assert (result.status, result.detail) == (status, detail)
     assert "wrong-password" not in caplog.text
 
@@ -142,7 +141,7 @@ def test_unsupported_objects_are_config_errors() -> None:
         amqp_check("broker", pool=object(), client=object(), critical=True)
 
 
-async def test_standalone_checks_leave_no_connection(proxy: BlackHoleProxy) -> None:
+async def test_standalone_checks_leave_no_connection(proxy: FaultProxy) -> None:
     """A hundred and more checks, some cancelled mid-handshake, leave no socket open."""
     baseline = open_sockets(SHARED)
     direct = [amqp_check(f"direct-{i}", url=URL, critical=True) for i in range(10)]
@@ -155,15 +154,15 @@ async def test_standalone_checks_leave_no_connection(proxy: BlackHoleProxy) -> N
     dh = DependencyHealth("svc", "team", *direct, *proxied, metrics=False)
     details: list[str] = []
     for round_number in range(8):
-        proxy.black_hole = round_number % 4 == 3
+        black_hole(proxy, round_number % 4 == 3)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
+    proxy.pass_through()
     assert details.count("ok") == 110 and details.count("timeout") == 10
     assert await settle(lambda: open_sockets(proxy.port) == 0)
     assert await settle(lambda: open_sockets(SHARED) == baseline)
 
 
-async def test_connection_checks_leave_no_channel_or_socket(proxy: BlackHoleProxy) -> None:
+async def test_connection_checks_leave_no_channel_or_socket(proxy: FaultProxy) -> None:
     """Checks through the app's connection, some cancelled, keep it usable and add nothing."""
     connection = await aio_pika.connect_robust(f"amqp://guest:guest@127.0.0.1:{proxy.port}/")
     dh = DependencyHealth(
@@ -171,9 +170,9 @@ async def test_connection_checks_leave_no_channel_or_socket(proxy: BlackHoleProx
     )
     details: list[str] = []
     for round_number in range(100):
-        proxy.black_hole = round_number % 25 == 10
+        black_hole(proxy, round_number % 25 == 10)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
+    proxy.pass_through()
     assert details.count("ok") == 96 and details.count("timeout") == 4
     assert open_sockets(proxy.port) == 1
     channel = await connection.channel()  # the app's connection still works
@@ -181,3 +180,29 @@ async def test_connection_checks_leave_no_channel_or_socket(proxy: BlackHoleProx
     await connection.close()
     assert await settle(lambda: open_sockets(proxy.port) == 0)
     await asyncio.sleep(0)
+
+
+async def test_pool_checks_give_every_item_back(proxy: FaultProxy) -> None:
+    """Checks through the app's pool, some cancelled, give items back and open nothing more."""
+    url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/"
+    pool: aio_pika.pool.Pool[aio_pika.abc.AbstractRobustConnection] = aio_pika.pool.Pool(
+        aio_pika.connect_robust, url, max_size=2
+    )
+    dh = DependencyHealth(
+        "svc", "team", amqp_check("broker", pool=pool, critical=True, **FAST), metrics=False
+    )
+    details: list[str] = []
+    most = 0
+    for round_number in range(100):
+        black_hole(proxy, round_number % 25 == 10)
+        details += [s.detail for s in (await dh.check_now()).values()]
+        most = max(most, open_sockets(proxy.port))
+    proxy.pass_through()
+    assert details.count("ok") == 96 and details.count("timeout") == 4
+    assert most == 1  # one check at a time needs one pooled connection, reused
+    async with pool.acquire() as connection:  # the item was given back and still works
+        channel = await connection.channel()
+        await channel.close()
+    await pool.close()
+    assert await settle(lambda: open_sockets(proxy.port) == 0)
+    assert await settle(lambda: open_sockets(SHARED) == 0)

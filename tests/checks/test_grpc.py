@@ -40,12 +40,12 @@ async def health_server() -> AsyncIterator[tuple[int, health.HealthServicer]]:
     await server.stop(None)
 
 
-async def check_once(dependency: object, timeout: float = 1.0) -> EndpointStatus:
+async def check_once(dependency: object, timeout: float = 3.0) -> EndpointStatus:
     dh = DependencyHealth(
         "svc",
         "team",
         dependency,  # type: ignore[arg-type]
-        check_interval=2,
+        check_interval=10,
         timeout=timeout,
         environ={},
         registry=CollectorRegistry(),
@@ -125,7 +125,7 @@ async def test_status_change_is_seen(health_server: tuple[int, health.HealthServ
         "svc",
         "team",
         grpc_check("auth", host="127.0.0.1", port=port, service_name="orders", critical=True),
-        check_interval=2,
+        check_interval=10,
         timeout=1,
         environ={},
         registry=CollectorRegistry(),

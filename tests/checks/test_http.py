@@ -33,12 +33,12 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def check_once(dependency: object, timeout: float = 0.5) -> EndpointStatus:
+async def check_once(dependency: object, timeout: float = 3.0) -> EndpointStatus:
     dh = DependencyHealth(
         "svc",
         "team",
         dependency,  # type: ignore[arg-type]
-        check_interval=2,
+        check_interval=10,
         timeout=timeout,
         environ={},
         registry=CollectorRegistry(),

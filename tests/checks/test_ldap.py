@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import ldap3
 import pytest
 
 from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointStatus, ldap_check
+from tests.conftest import server_unavailable
+from tests.support.fault_proxy import FaultProxy
+from tests.support.ports import free_port
+from tests.support.servers import PrivateSlapd, ServerNotInstalled
+from tests.support.tls import tls_material
 
-from .kv_support import (
-    BlackHoleProxy,
-    PrivateSlapd,
-    has_binary,
-    need,
-    open_sockets,
-    refused_port,
-    settle,
-)
+from .kv_support import black_hole, open_sockets, settle
 
 pytestmark = pytest.mark.ldap
 
@@ -27,18 +24,21 @@ FAST = {"timeout": 0.3, "interval": 1}
 
 
 @pytest.fixture(scope="module")
-def slapd() -> Iterator[PrivateSlapd]:
-    need("slapd", has_binary("slapd"), "apt-get install slapd (scripts/servers does it)")
-    server = PrivateSlapd()
-    server.start()
-    yield server
-    server.cleanup()
+def slapd_without_tls() -> Iterator[PrivateSlapd]:
+    """An OpenLDAP with no TLS configured at all: StartTLS is refused."""
+    try:
+        server = PrivateSlapd(ldaps=False)
+    except ServerNotInstalled as exc:
+        server_unavailable(str(exc))
+    with server:
+        yield server
 
 
 @pytest.fixture
-async def proxy(slapd: PrivateSlapd) -> AsyncIterator[BlackHoleProxy]:
-    async with BlackHoleProxy(slapd.port) as running:
-        yield running
+async def proxy(
+    slapd: PrivateSlapd, fault_proxy: Callable[..., Awaitable[FaultProxy]]
+) -> FaultProxy:
+    return await fault_proxy("127.0.0.1", slapd.port)
 
 
 def app_connection(slapd: PrivateSlapd) -> ldap3.Connection:
@@ -154,7 +154,10 @@ def test_bad_options_fail_at_construction(options: dict[str, object], field: str
     ("url", "options", "status", "detail"),
     [
         ("ldaps://127.0.0.1:{slapd}", {}, "tls_error", "tls_error"),
-        ("ldap://127.0.0.1:{slapd}", {"start_tls": True}, "tls_error", "tls_error"),
+        ("ldap://127.0.0.1:{plain}", {"start_tls": True}, "tls_error", "tls_error"),
+        ("{ldaps}", {}, "tls_error", "tls_error"),
+        ("{ldaps}", {"tls_ca_file": "{ca}"}, "ok", "ok"),
+        ("ldap://127.0.0.1:{slapd}", {"start_tls": True, "tls_ca_file": "{ca}"}, "ok", "ok"),
         ("ldap://127.0.0.1:{refused}", {}, "connection_error", "connection_refused"),
         ("ldap://no-such-host.invalid", {}, "dns_error", "dns_error"),
         ("ldap://127.0.0.1:{blackhole}", {}, "timeout", "timeout"),
@@ -162,17 +165,28 @@ def test_bad_options_fail_at_construction(options: dict[str, object], field: str
 )
 async def test_failures_are_classified(
     slapd: PrivateSlapd,
-    proxy: BlackHoleProxy,
+    slapd_without_tls: PrivateSlapd,
+    proxy: FaultProxy,
     url: str,
     options: dict[str, object],
     status: str,
     detail: str,
 ) -> None:
-    """TLS to a server without it, refused, unknown and silent servers get their own status."""
-    proxy.black_hole = True
-    target = url.format(slapd=slapd.port, refused=refused_port(), blackhole=proxy.port)
+    """TLS failures, refused, unknown and silent servers get their own status; right CA: ok."""
+    # tls_error: ldaps:// to the plain port, StartTLS to a slapd with no TLS, a certificate
+    # from a CA the check does not trust.
+    ca = str(tls_material().ca_pem)
+    options = {k: v.format(ca=ca) if isinstance(v, str) else v for k, v in options.items()}
+    proxy.blackhole()
+    target = url.format(
+        slapd=slapd.port,
+        plain=slapd_without_tls.port,
+        ldaps=slapd.ldaps_url,
+        refused=free_port(),
+        blackhole=proxy.port,
+    )
     [result] = await check(ldap_check("ldap", url=target, critical=True, **FAST, **options))  # type: ignore[arg-type]
-    proxy.black_hole = False
+    proxy.pass_through()
     assert (result.status, result.detail) == (status, detail)
 
 
@@ -240,9 +254,7 @@ async def test_checks_do_not_disturb_the_app_using_its_connection(slapd: Private
     assert answers == [True] * 150
 
 
-async def test_standalone_checks_leave_no_socket(
-    slapd: PrivateSlapd, proxy: BlackHoleProxy
-) -> None:
+async def test_standalone_checks_leave_no_socket(slapd: PrivateSlapd, proxy: FaultProxy) -> None:
     """A hundred and more checks, some abandoned by the timeout mid-search, leave no socket."""
     direct = [
         ldap_check(f"direct-{i}", url=f"ldap://127.0.0.1:{slapd.port}", critical=True)
@@ -255,9 +267,9 @@ async def test_standalone_checks_leave_no_socket(
     dh = DependencyHealth("svc", "team", *direct, *proxied, metrics=False)
     details: list[str] = []
     for round_number in range(10):
-        proxy.black_hole = round_number == 4
+        black_hole(proxy, round_number == 4)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False
+    proxy.pass_through()
     assert details.count("ok") >= 100 + 3 * 5 and details.count("timeout") >= 3
     assert set(details) == {"ok", "timeout"}
     assert await settle(lambda: open_sockets(proxy.port) == 0)
@@ -265,7 +277,7 @@ async def test_standalone_checks_leave_no_socket(
 
 
 async def test_app_connection_checks_open_no_socket_of_their_own(
-    slapd: PrivateSlapd, proxy: BlackHoleProxy
+    slapd: PrivateSlapd, proxy: FaultProxy
 ) -> None:
     """Checks on the app's connection, some abandoned mid-search, never add a connection."""
     server = ldap3.Server("127.0.0.1", port=proxy.port)
@@ -279,10 +291,10 @@ async def test_app_connection_checks_open_no_socket_of_their_own(
     details: list[str] = []
     most = 0
     for round_number in range(100):
-        proxy.black_hole = round_number == 50
+        black_hole(proxy, round_number == 50)
         details += [s.detail for s in (await dh.check_now()).values()]
         most = max(most, open_sockets(proxy.port))
-    proxy.black_hole = False
+    proxy.pass_through()
     assert details[:50] == ["ok"] * 50 and details[50] == "timeout"
     assert most == 1
     await asyncio.to_thread(connection.unbind)

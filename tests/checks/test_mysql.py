@@ -12,7 +12,7 @@ import pymysql
 import pytest
 
 from dephealth_core import ConfigError, DependencyHealth, mysql_check
-from tests.checks.test_postgres import check_one, engine, open_sockets_to, settle
+from tests.checks._sql_support import check_one, engine, open_sockets_to, settle
 
 pytestmark = pytest.mark.mysql
 

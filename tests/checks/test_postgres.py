@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 
-from dephealth_core import ConfigError, DependencyHealth, EndpointStatus, postgres_check
+from dephealth_core import ConfigError, DependencyHealth, postgres_check
+from tests.checks._sql_support import check_one, engine, open_sockets_to, settle
 
 pytestmark = pytest.mark.postgres
 
 SHARED = "postgres://postgres@127.0.0.1:5432/test"
-
-
-def engine(*dependencies: Any, timeout: float = 2.0) -> DependencyHealth:
-    return DependencyHealth(
-        "svc",
-        "team",
-        *dependencies,
-        timeout=timeout,
-        check_interval=30,
-        registry=CollectorRegistry(),
-    )
-
-
-async def check_one(dependency: Any, timeout: float = 2.0) -> EndpointStatus:
-    (status,) = (await engine(dependency, timeout=timeout).check_now()).values()
-    return status
 
 
 async def server_connections(dsn: str, application_name: str) -> int:
@@ -45,17 +29,6 @@ async def server_connections(dsn: str, application_name: str) -> int:
         return count
     finally:
         await conn.close()
-
-
-async def settle(probe: Callable[[], Awaitable[int]], expected: int, limit: float = 10.0) -> int:
-    """Poll ``probe`` until it returns ``expected`` (bounded); return the last value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    value = await probe()
-    while value != expected and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-        value = await probe()
-    return value
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -186,27 +159,6 @@ async def test_black_holed_server_is_timeout(
     status = await check_one(postgres_check("db", url=url, critical=True), timeout=0.3)
     assert (status.status, status.detail) == ("timeout", "timeout")
     assert await settle(lambda: open_sockets_to(proxy.port), 0) == 0
-
-
-async def open_sockets_to(port: int) -> int:
-    """Sockets of this process connected to ``port`` on loopback (Linux: /proc)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    with open("/proc/self/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-            if remote_port == port and fields[9] in inodes:
-                count += 1
-    return count
 
 
 # -- pool mode ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -15,42 +15,31 @@ from redis.retry import Retry as SyncRetry
 
 from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointStatus, redis_check
 from dephealth_core.checks._redis import CLIENT_NAME
+from tests.support.fault_proxy import FaultProxy
+from tests.support.ports import free_port
+from tests.support.servers import PrivateRedis
 
-from .kv_support import (
-    BlackHoleProxy,
-    PrivateRedis,
-    has_binary,
-    need,
-    open_sockets,
-    port_open,
-    refused_port,
-    settle,
-)
+from .kv_support import black_hole, open_sockets, settle
 
 pytestmark = pytest.mark.redis
 
 SHARED = 6379
+PASSWORD = "s3cret-pw"
 FAST = {"timeout": 0.3, "interval": 1}
+#: CLIENT SETNAME of the app clients in these tests, to find their connections in CLIENT LIST.
+APP_CLIENT = "kv-test-app"
+
+ProxyFactory = Callable[..., Awaitable[FaultProxy]]
 
 
 @pytest.fixture(autouse=True)
-def _shared_redis() -> None:
-    need("the shared Redis", port_open(SHARED), "start redis-server on 127.0.0.1:6379")
+def _shared_redis(redis_url: str) -> None:
+    """Every test here needs the shared Redis (skips, or fails under CI, without it)."""
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    need("redis-server", has_binary("redis-server"), "apt-get install redis-server")
-    server = PrivateRedis(password="s3cret-pw")
-    server.start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[BlackHoleProxy]:
-    async with BlackHoleProxy(SHARED) as running:
-        yield running
+async def proxy(fault_proxy: ProxyFactory) -> FaultProxy:
+    return await fault_proxy("127.0.0.1", SHARED)
 
 
 async def check(*dependencies: Dependency) -> list[EndpointStatus]:
@@ -58,12 +47,13 @@ async def check(*dependencies: Dependency) -> list[EndpointStatus]:
     return list((await dh.check_now()).values())
 
 
-def named_clients(admin: redis.Redis) -> int:
-    return sum(1 for c in admin.client_list() if c.get("name") == CLIENT_NAME)
-
-
-def clients_from(admin: redis.Redis, ports: set[int]) -> int:
-    return sum(1 for c in admin.client_list() if int(c["addr"].rsplit(":", 1)[1]) in ports)
+def named_clients(name: str) -> int:
+    """Connections Redis itself lists under ``name`` (CLIENT LIST)."""
+    admin = redis.Redis(port=SHARED)
+    try:
+        return sum(1 for c in admin.client_list() if c.get("name") == name)
+    finally:
+        admin.close()
 
 
 async def test_standalone_ping_selects_db_from_url() -> None:
@@ -127,48 +117,45 @@ def test_unsupported_client_names_its_type_and_the_supported_ones() -> None:
 
 
 async def test_wrong_password_is_auth_error(
-    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+    private_redis: Callable[..., PrivateRedis], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A wrong password reads auth_error; the right one, from URL or option, reads ok.
-
-    Neither password shows in the logs or in the dependency's repr.
-    """
-    url = f"redis://:bad-pw-42@127.0.0.1:{private_redis.port}/0"
-    good_url = f"redis://:s3cret-pw@127.0.0.1:{private_redis.port}/0"
+    """A wrong password reads auth_error, the right one ok; no password shows in logs or repr."""
+    server = private_redis(password=PASSWORD)
+    url = f"redis://:bad-pw-42@127.0.0.1:{server.port}/0"
+    good_url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
     wrong, no_password, good, good_option = await check(
         redis_check("wrong", url=url, critical=True),
-        redis_check("none", host="127.0.0.1", port=private_redis.port, critical=True),
+        redis_check("none", host="127.0.0.1", port=server.port, critical=True),
         redis_check("good", url=good_url, critical=True),
-        redis_check(
-            "option", host="127.0.0.1", port=private_redis.port, password="s3cret-pw", critical=True
-        ),
+        redis_check("option", host="127.0.0.1", port=server.port, password=PASSWORD, critical=True),
     )
     assert (wrong.status, wrong.detail) == ("auth_error", "auth_error")
     assert no_password.detail == "auth_error"
     assert good.detail == "ok" and good_option.detail == "ok"
-    assert "bad-pw-42" not in caplog.text and "s3cret-pw" not in caplog.text
-    assert "s3cret-pw" not in repr(
-        redis_check("x", url=good_url, password="s3cret-pw", critical=True)
-    )
+    assert "bad-pw-42" not in caplog.text and PASSWORD not in caplog.text
+    assert PASSWORD not in repr(redis_check("x", url=good_url, password=PASSWORD, critical=True))
 
 
-async def test_stopped_server_is_connection_error(private_redis: PrivateRedis) -> None:
+async def test_stopped_server_is_connection_error(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
     """A Redis that has stopped reads connection_error, standalone and through a client."""
+    server = private_redis(password=PASSWORD)
     # The client's retry policy applies in pool mode: redis-py's default (10 retries with
     # backoff) outlasts short timeouts, so this client retries once, at once.
     client = redis.asyncio.Redis(
         host="127.0.0.1",
-        port=private_redis.port,
-        password="s3cret-pw",
+        port=server.port,
+        password=PASSWORD,
         retry=Retry(NoBackoff(), 1),
     )
-    url = f"redis://:s3cret-pw@127.0.0.1:{private_redis.port}"
+    url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}"
     deps = [
         redis_check("standalone", url=url, critical=True),
         redis_check("pooled", client=client, critical=True, timeout=4, interval=5),
     ]
     assert [s.detail for s in await check(*deps)] == ["ok", "ok"]
-    private_redis.stop()
+    server.stop()
     after = await check(*deps)
     await client.aclose()
     assert [(s.status, s.detail) for s in after] == [("connection_error", "connection_refused")] * 2
@@ -183,30 +170,28 @@ async def test_stopped_server_is_connection_error(private_redis: PrivateRedis) -
     ],
 )
 async def test_failures_are_classified(
-    proxy: BlackHoleProxy, url: str, status: str, detail: str
+    proxy: FaultProxy, url: str, status: str, detail: str
 ) -> None:
     """Refused, unresolvable and black-holed Redis endpoints get their own status."""
-    proxy.black_hole = True
-    target = url.format(refused=refused_port(), blackhole=proxy.port)
+    proxy.blackhole()
+    target = url.format(refused=free_port(), blackhole=proxy.port)
     [result] = await check(redis_check("cache", url=target, critical=True, **FAST))
+    proxy.pass_through()
     assert (result.status, result.detail) == (status, detail)
 
 
 async def test_tls_to_a_plain_server_fails() -> None:
-    """rediss:// to a Redis without TLS is never healthy.
-
-    A plain Redis reads the TLS hello as an unfinished inline command and says nothing,
-    so the check usually ends in timeout (tls_error when the server answers garbage).
-    """
+    """rediss:// to a Redis without TLS is never healthy (timeout, or tls_error)."""
+    # A plain Redis reads the TLS hello as an unfinished inline command and says nothing, so
+    # the check usually ends in timeout; tls_error when the hello happens to hold a newline.
     url = f"rediss://127.0.0.1:{SHARED}"
     [status] = await check(redis_check("cache", url=url, critical=True, **FAST))
     assert status.detail in ("timeout", "tls_error")
 
 
-async def test_standalone_checks_leave_no_connection(proxy: BlackHoleProxy) -> None:
+async def test_standalone_checks_leave_no_connection(proxy: FaultProxy) -> None:
     """Hundreds of checks, some cancelled mid-PING, leave no connection open on the server."""
-    admin = redis.Redis(port=SHARED)
-    baseline = named_clients(admin)
+    baseline = named_clients(CLIENT_NAME)
     direct = [
         redis_check(f"direct-{i}", url=f"redis://127.0.0.1:{SHARED}/1", critical=True)
         for i in range(10)
@@ -218,59 +203,56 @@ async def test_standalone_checks_leave_no_connection(proxy: BlackHoleProxy) -> N
     dh = DependencyHealth("svc", "team", *direct, *proxied, metrics=False)
     details: list[str] = []
     for round_number in range(10):
-        proxy.black_hole = round_number % 3 == 2
+        black_hole(proxy, round_number % 3 == 2)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
+    proxy.pass_through()  # held bytes flow: Redis sees (and ends) the abandoned connections
     assert details.count("ok") == 170 and details.count("timeout") == 30
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: clients_from(admin, proxy.upstream_ports) == 0)
-    assert named_clients(admin) == baseline
-    admin.close()
+    assert await settle(lambda: proxy.open_connections == 0)
+    assert await settle(lambda: named_clients(CLIENT_NAME) == baseline)
 
 
-async def test_async_client_checks_return_connections(proxy: BlackHoleProxy) -> None:
+async def test_async_client_checks_return_connections(proxy: FaultProxy) -> None:
     """Checks through the app's async client, some cancelled, give every connection back."""
-    client = redis.asyncio.Redis(port=proxy.port, max_connections=4)
+    client = redis.asyncio.Redis(port=proxy.port, max_connections=4, client_name=APP_CLIENT)
     dh = DependencyHealth(
         "svc", "team", redis_check("cache", client=client, critical=True, **FAST), metrics=False
     )
     details = []
     for round_number in range(120):
-        proxy.black_hole = round_number % 20 == 19
+        black_hole(proxy, round_number % 20 == 19)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
+    proxy.pass_through()
     assert details.count("ok") == 114 and details.count("timeout") == 6
     pool = client.connection_pool
     assert len(pool._in_use_connections) == 0
     assert len(pool._available_connections) <= 4
+    assert named_clients(APP_CLIENT) <= 4
     await client.aclose()
-    admin = redis.Redis(port=SHARED)
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: clients_from(admin, proxy.upstream_ports) == 0)
-    admin.close()
+    assert await settle(lambda: proxy.open_connections == 0)
+    assert await settle(lambda: named_clients(APP_CLIENT) == 0)
 
 
-async def test_sync_client_checks_return_connections(proxy: BlackHoleProxy) -> None:
+async def test_sync_client_checks_return_connections(proxy: FaultProxy) -> None:
     """Checks through a blocking client, some abandoned by the timeout, return connections."""
     client = redis.Redis(
         port=proxy.port,
         max_connections=4,
         socket_timeout=0.4,
         retry=SyncRetry(NoBackoff(), 1),
+        client_name=APP_CLIENT,
     )
     dh = DependencyHealth(
         "svc", "team", redis_check("cache", client=client, critical=True, **FAST), metrics=False
     )
     details = []
     for round_number in range(100):
-        proxy.black_hole = round_number % 25 == 10
+        black_hole(proxy, round_number % 25 == 10)
         details += [s.detail for s in (await dh.check_now()).values()]
-    proxy.black_hole = False  # the path comes back: the proxy sees what was closed
+    proxy.pass_through()
     assert details.count("ok") >= 92 and details.count("timeout") >= 4
     pool = client.connection_pool
     assert await settle(lambda: len(pool._in_use_connections) == 0)
     client.close()
-    admin = redis.Redis(port=SHARED)
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: clients_from(admin, proxy.upstream_ports) == 0)
-    admin.close()
+    assert await settle(lambda: proxy.open_connections == 0)
+    assert await settle(lambda: named_clients(APP_CLIENT) == 0)
+    assert open_sockets(proxy.port) == 0

@@ -11,12 +11,12 @@ from dephealth_core import DependencyHealth, EndpointStatus, tcp_check
 from .servers import black_hole, refused_port, syn_black_hole
 
 
-async def check_once(dependency: object, timeout: float = 0.5) -> EndpointStatus:
+async def check_once(dependency: object, timeout: float = 3.0) -> EndpointStatus:
     dh = DependencyHealth(
         "svc",
         "team",
         dependency,  # type: ignore[arg-type]
-        check_interval=2,
+        check_interval=10,
         timeout=timeout,
         environ={},
         registry=CollectorRegistry(),
@@ -70,7 +70,7 @@ async def test_multi_host_url_checks_each_endpoint() -> None:
             tcp_check("pair", url=f"tcp://127.0.0.1:{port},127.0.0.1:{closed}", critical=True),
             environ={},
             registry=CollectorRegistry(),
-            check_interval=2,
+            check_interval=10,
             timeout=0.5,
         )
         details = await dh.check_now()

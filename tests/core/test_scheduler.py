@@ -374,3 +374,24 @@ def test_background_runner_uses_one_thread_for_many_endpoints() -> None:
     finally:
         dh.stop_background()
     assert not dh.running
+
+
+def test_stop_is_bounded_when_a_checker_close_hangs() -> None:
+    """A checker whose aclose() never returns cannot hang stop()."""
+
+    class HangingClose(ScriptedChecker):
+        async def aclose(self) -> None:
+            await asyncio.sleep(3600)
+
+    dh = engine(fake_dependency("db", HangingClose()))
+
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        await dh.start()
+        await asyncio.sleep(1)
+        started = loop.time()
+        await dh.stop(timeout=2)
+        return loop.time() - started
+
+    assert run_virtual(scenario()) <= 2.1
+    assert not dh.running

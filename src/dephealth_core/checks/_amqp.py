@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Unpack
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import (
-    AuthError,
-    CheckError,
-    ConfigError,
-    ConnectionRefused,
-    PoolExhausted,
-    Unhealthy,
-)
+from .._exceptions import ConfigError
 from .._urls import format_host
+from ._amqp_errors import amqp_errors
+from ._amqp_pools import (
+    SUPPORTED_SOURCES,
+    AmqpConnectionChecker,
+    AmqpPoolChecker,
+    source_hosts,
+    source_kind,
+)
 from ._auth import ssl_context, tls_flags
-from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+from ._drivers import check_timeout, import_driver, unsupported_source
 
 AMQP_OPTIONS = frozenset({"vhost", "username", "password", "tls", "tls_skip_verify", "tls_ca_file"})
-SUPPORTED_SOURCES = (
-    "aio_pika Connection or RobustConnection, aio_pika.pool.Pool of connections or "
-    "channels (or a zero-argument callable returning one)"
-)
-#: connection.close reply codes that mean the credentials or their rights were refused.
-_ACCESS_CODES = frozenset({403, 530})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,35 +64,6 @@ def amqp_settings(dependency: Dependency, target: Target | None = None) -> AmqpS
     )
 
 
-@contextlib.asynccontextmanager
-async def amqp_errors() -> AsyncIterator[None]:
-    """Turn aiormq/aio-pika errors into classified ones: the only place that knows them."""
-    from aiormq import exceptions as ax
-
-    try:
-        yield
-    except CheckError:
-        raise
-    except (ax.ProbableAuthenticationError, ax.AuthenticationError) as exc:
-        raise AuthError("the broker refused the credentials") from exc
-    except ax.ConnectionClosed as exc:
-        if exc.args and exc.args[0] in _ACCESS_CODES:
-            raise AuthError("the broker refused access to the virtual host") from exc
-        raise Unhealthy("the broker closed the connection") from exc
-    except ax.InvalidFrameError as exc:
-        # aiormq reports a Connection.Close in answer to Connection.Open (RabbitMQ's 530
-        # for a virtual host the user may not open, or that does not exist) this way.
-        if "Connection.Close" in str(exc):
-            raise AuthError("the broker refused access to the virtual host") from exc
-        raise CheckError("the broker answered out of protocol") from exc
-    except (ax.AMQPConnectionError, ax.IncompatibleProtocolError, OSError) as exc:
-        error = platform_error(exc, "cannot talk to the broker", default="connection_refused")
-        raise error from exc
-    except (ax.AMQPError, RuntimeError) as exc:
-        # A channel or connection the broker closed, or one aio-pika no longer uses.
-        raise Unhealthy("the broker connection is not usable") from exc
-
-
 class AmqpChecker:
     """Standalone mode: opens an AMQP connection (no channel) and closes it."""
 
@@ -138,100 +103,6 @@ async def _close(connection: Any) -> None:
         await asyncio.shield(connection.close())
 
 
-class AmqpConnectionChecker:
-    """Pool mode with an aio-pika connection: a channel opened and closed on it."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    async def check(self, endpoint: Endpoint) -> None:
-        """Open and close a channel on the app's connection."""
-        if self.connection.is_closed:
-            raise ConnectionRefused("the app's AMQP connection is closed")
-        connected = getattr(self.connection, "connected", None)
-        if connected is not None and not connected.is_set():
-            # A robust connection between a loss and its reconnection.
-            raise ConnectionRefused("the app's AMQP connection is reconnecting")
-        async with amqp_errors():
-            channel = await self.connection.channel()
-            await channel.close()
-
-
-class AmqpPoolChecker:
-    """Pool mode with ``aio_pika.pool.Pool``: borrow an item, prove it works, give it back."""
-
-    def __init__(self, pool: Any, timeout: float) -> None:
-        self.pool = pool
-        # Waiting for a free item gets most of the timeout, so a pool held full reads as
-        # pool_exhausted rather than as a plain timeout.
-        self.acquire_timeout = timeout * 0.9
-
-    async def check(self, endpoint: Endpoint) -> None:
-        """Borrow from the app's pool and run one round trip on what it gives."""
-        import aio_pika
-
-        try:
-            async with asyncio.timeout(self.acquire_timeout):
-                manager = self.pool.acquire()
-                item = await manager.__aenter__()
-        except TimeoutError:
-            raise PoolExhausted("no item of the app's AMQP pool came free in time") from None
-        try:
-            async with amqp_errors():
-                if isinstance(item, aio_pika.abc.AbstractChannel):
-                    if item.is_closed:
-                        raise ConnectionRefused("the pooled AMQP channel is closed")
-                    # A passive declare is a harmless round trip; amq.direct always exists.
-                    await item.get_exchange("amq.direct", ensure=True)
-                else:
-                    await AmqpConnectionChecker(item).check(endpoint)
-        finally:
-            await manager.__aexit__(None, None, None)
-
-
-def _source_kind(source: Any) -> str | None:
-    try:
-        import aio_pika
-        import aio_pika.pool
-    except ImportError:
-        return None
-    if isinstance(source, aio_pika.pool.Pool):
-        return "pool"
-    if isinstance(source, aio_pika.abc.AbstractConnection):
-        return "connection"
-    return None
-
-
-def _address_of(url: Any) -> tuple[str, str] | None:
-    if url is None:
-        return None
-    parts = urlsplit(str(url))
-    if parts.hostname is None:
-        return None
-    default = 5671 if parts.scheme == "amqps" else 5672
-    return parts.hostname, str(parts.port or default)
-
-
-def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    kind = _source_kind(source)
-    if kind is None:
-        raise unsupported_source(dependency, source, "pool", SUPPORTED_SOURCES)
-    if dependency.url is not None or dependency.host is not None:
-        return []  # the address is given; only the object's type needed checking
-    address = None
-    if kind == "connection":
-        address = _address_of(getattr(source, "url", None))
-    else:
-        # A pool hides its broker; ``Pool(aio_pika.connect_robust, url)`` keeps the URL.
-        args = getattr(source, "_Pool__constructor_args", ())
-        address = _address_of(args[0]) if args and isinstance(args[0], str) else None
-    if address is None:
-        raise option_error(
-            dependency, "url", "cannot read the broker's address from this pool: give url="
-        )
-    return [address]
-
-
 def _validate(dependency: Dependency) -> None:
     amqp_settings(dependency)
 
@@ -239,7 +110,7 @@ def _validate(dependency: Dependency) -> None:
 def _make_checker(dependency: Dependency, target: Target) -> Any:
     import_driver("aio_pika", extra="amqp", kind="AMQP")
     settings = amqp_settings(dependency, target)
-    kind = _source_kind(target.source) if target.source is not None else None
+    kind = source_kind(target.source) if target.source is not None else None
     if target.source is None:
         return AmqpChecker(settings)
     if kind == "pool":
@@ -254,8 +125,8 @@ AMQP_KIND = Kind(
     default_port=5672,
     make_checker=_make_checker,
     validate=_validate,
-    source_hosts=_source_hosts,
-    is_source=lambda source: _source_kind(source) is not None,
+    source_hosts=source_hosts,
+    is_source=lambda source: source_kind(source) is not None,
     tls_default_port=5671,
     options=AMQP_OPTIONS,
 )

@@ -5,153 +5,14 @@ from __future__ import annotations
 import contextlib
 import math
 import ssl
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import (
-    AuthError,
-    CheckError,
-    CheckTimeout,
-    ConnectionRefused,
-    DnsError,
-    TlsError,
-    Unhealthy,
-)
-from .._validation import check_bool
-from ._auth import tls_flags
-from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+from ._drivers import import_driver, unsupported_source
+from ._ldap_errors import ldap_errors, raise_for_result
+from ._ldap_options import LDAP_OPTIONS, LdapOptions, ldap_options
 
-METHODS = ("anonymous_bind", "simple_bind", "root_dse", "search")
-SCOPES = ("base", "one", "sub")
-LDAP_OPTIONS = frozenset(
-    {
-        "check_method",
-        "bind_dn",
-        "bind_password",
-        "base_dn",
-        "search_filter",
-        "search_scope",
-        "start_tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-    }
-)
 SUPPORTED_CLIENTS = "ldap3.Connection (or a zero-argument callable returning one)"
-#: Result codes that mean the server works but will not serve now: ``unhealthy``.
-_UNAVAILABLE_RESULTS = frozenset({51, 52, 53, 80})
-#: invalidCredentials, insufficientAccessRights, inappropriateAuthentication.
-_AUTH_RESULTS = frozenset({48, 49, 50})
-
-
-@dataclass(frozen=True, slots=True)
-class LdapOptions:
-    """The validated options of one LDAP dependency."""
-
-    method: str
-    scope: str
-    search_filter: str
-    base_dn: str
-    start_tls: bool
-    tls: bool
-    skip_verify: bool
-    ca_file: str | None
-    timeout: float
-    bind_dn: str | None = None
-    bind_password: str | None = field(default=None, repr=False)
-
-
-def _choice(dependency: Dependency, name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = dependency.options.get(name, default)
-    if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise option_error(dependency, name, f"expected one of {', '.join(allowed)}")
-    return value.strip().lower()
-
-
-def _text(dependency: Dependency, name: str) -> str | None:
-    value = dependency.options.get(name)
-    if value is not None and not isinstance(value, str):
-        raise option_error(dependency, name, "expected a string")
-    return value or None
-
-
-def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOptions:
-    """Validate an LDAP dependency's options (the contract's rules included)."""
-    method = _choice(dependency, "check_method", "root_dse", METHODS)
-    scope = _choice(dependency, "search_scope", "base", SCOPES)
-    bind_dn, bind_password = _text(dependency, "bind_dn"), _text(dependency, "bind_password")
-    base_dn = _text(dependency, "base_dn")
-    search_filter = _text(dependency, "search_filter") or "(objectClass=*)"
-    if method == "simple_bind" and (bind_dn is None or bind_password is None):
-        missing = "bind_dn" if bind_dn is None else "bind_password"
-        raise option_error(dependency, missing, "simple_bind needs bind_dn and bind_password")
-    if method == "search" and base_dn is None:
-        raise option_error(dependency, "base_dn", "the search check method needs base_dn")
-    start_tls = check_bool(
-        dependency.options.get("start_tls", False), field="start_tls", dependency=dependency.name
-    )
-    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("ldaps:")
-    tls, skip, ca_file = tls_flags(dependency, url_tls)
-    if start_tls and tls:
-        raise option_error(dependency, "start_tls", "StartTLS cannot be used with ldaps://")
-    return LdapOptions(
-        method=method,
-        scope=scope,
-        search_filter=search_filter,
-        base_dn=base_dn or "",
-        start_tls=start_tls,
-        tls=tls,
-        skip_verify=skip,
-        ca_file=ca_file,
-        timeout=check_timeout(dependency),
-        bind_dn=bind_dn,
-        bind_password=bind_password,
-    )
-
-
-@contextlib.contextmanager
-def ldap_errors(*, start_tls: bool = False) -> Iterator[None]:
-    """Turn ldap3 errors into classified ones: the only place that knows them.
-
-    With ``start_tls``, a refused StartTLS operation (a server without TLS) is a TLS error.
-    """
-    from ldap3.core import exceptions as lx
-
-    try:
-        yield
-    except CheckError:
-        raise
-    except lx.LDAPOperationResult as exc:
-        if start_tls:
-            raise TlsError("the LDAP server refused StartTLS") from exc
-        code = getattr(exc, "result", None)
-        if code in _AUTH_RESULTS:
-            raise AuthError("the LDAP server rejected the bind") from exc
-        if code in _UNAVAILABLE_RESULTS:
-            raise Unhealthy("the LDAP server is busy or unavailable") from exc
-        raise CheckError(f"the LDAP operation failed with result {code}") from exc
-    except (lx.LDAPStartTLSError, lx.LDAPSSLConfigurationError, ssl.SSLError) as exc:
-        raise TlsError("TLS with the LDAP server failed") from exc
-    except lx.LDAPCommunicationError as exc:
-        raise _communication_error(exc) from exc
-    except lx.LDAPResponseTimeoutError as exc:
-        raise CheckTimeout("the LDAP server did not answer in time") from exc
-
-
-def _communication_error(exc: BaseException) -> CheckError:
-    # ldap3 re-raises socket errors as classes deriving from both its own error and the
-    # socket error's type, but without the errno, and keeps no cause chain.
-    text = str(exc).lower()
-    if isinstance(exc, TimeoutError) or "timed out" in text:
-        return CheckTimeout("the LDAP server did not answer in time")
-    if isinstance(exc, ConnectionRefusedError) or "refused" in text:
-        return ConnectionRefused("the LDAP server refused the connection")
-    if "invalid server address" in text:
-        return DnsError("cannot resolve the LDAP server's name")
-    if "ssl" in text or "tls" in text or "certificate" in text or "handshake" in text:
-        return TlsError("TLS with the LDAP server failed")
-    return platform_error(exc, "cannot talk to the LDAP server", default="connection_refused")
 
 
 def run_method(connection: Any, options: LdapOptions) -> None:
@@ -175,20 +36,7 @@ def run_method(connection: Any, options: LdapOptions) -> None:
             attributes=["1.1"],
             size_limit=1,
         )
-    _raise_for_result(connection.result)
-
-
-def _raise_for_result(result: Any) -> None:
-    # Connections built with raise_exceptions=False (an app's, often) report failures in
-    # ``result`` only; 0 success, 3 time limit, 4 size limit: the server answered.
-    from ldap3.core.exceptions import LDAPOperationResult
-
-    code = result.get("result") if isinstance(result, dict) else None
-    if code is None or code in (0, 3, 4):
-        return
-    error = LDAPOperationResult(result=code, description=result.get("description"))
-    with ldap_errors():
-        raise error
+    raise_for_result(connection.result)
 
 
 class LdapChecker:
