@@ -32,10 +32,14 @@ from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
 from ._views import HealthViews, Response
+from .checks._amqp import amqp_check
 from .checks._grpc import grpc_check
 from .checks._http import http_check
+from .checks._kafka import kafka_check
+from .checks._ldap import ldap_check
 from .checks._mysql import mysql_check
 from .checks._postgres import postgres_check
+from .checks._redis import redis_check
 from .checks._tcp import tcp_check
 
 __all__ = [
@@ -71,11 +75,15 @@ __all__ = [
     "TlsError",
     "Unhealthy",
     "__version__",
+    "amqp_check",
     "classify",
     "grpc_check",
     "http_check",
+    "kafka_check",
+    "ldap_check",
     "mysql_check",
     "postgres_check",
+    "redis_check",
     "status_of",
     "tcp_check",
 ]

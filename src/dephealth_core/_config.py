@@ -83,20 +83,29 @@ def _decode(value: str) -> Any:
     return text
 
 
-def flat_dependency_fields(dependency: str, environ: Mapping[str, str]) -> dict[str, Any]:
-    """The ``DEPHEALTH_<DEP>_*`` values of one dependency, as lower-case field names."""
+def flat_dependency_fields(
+    dependency: str, environ: Mapping[str, str], allowed: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The ``DEPHEALTH_<DEP>_*`` values of one dependency, as lower-case field names.
+
+    With ``allowed``, other parameters are ignored: ``DEPHEALTH_DB_REPLICA_URL`` belongs to
+    ``db-replica``, not to ``db``. Global keys (``DEPHEALTH_CHECK_INTERVAL``) never count.
+    """
     prefix = f"{PREFIX}{env_name(dependency)}_"
+    globals_ = {PREFIX + flat for flat in GLOBAL_KEYS}
     fields: dict[str, Any] = {}
     labels: dict[str, str] = {}
     for key, value in environ.items():
-        if not key.startswith(prefix) or not isinstance(value, str):
+        if not key.startswith(prefix) or not isinstance(value, str) or key in globals_:
             continue
         param = key[len(prefix) :]
         if param.startswith("LABEL_") and len(param) > 6:
             labels[param[6:].lower()] = value
             continue
-        name = param.lower()
-        fields[_FIELD_ALIASES.get(name, name)] = _decode(value)
+        name = _FIELD_ALIASES.get(param.lower(), param.lower())
+        if allowed is not None and name not in allowed:
+            continue
+        fields[name] = _decode(value)
     if labels:
         fields["labels"] = labels
     return fields
@@ -108,16 +117,12 @@ def flat_dependency_names(environ: Mapping[str, str], known: Iterable[str]) -> l
     globals_ = {PREFIX + flat for flat in GLOBAL_KEYS}
     found: list[str] = []
     for key in sorted(environ):
-        if not key.startswith(PREFIX) or key in globals_:
+        if not key.startswith(PREFIX) or key in globals_ or "_LABEL_" in key:
             continue
         for marker in _DEPENDENCY_MARKERS:
             if key.endswith(marker):
                 upper = key[len(PREFIX) : -len(marker)]
-                if (
-                    upper
-                    and upper not in taken
-                    and not any(upper.startswith(t + "_") for t in taken)
-                ):
+                if upper and upper not in taken:
                     taken.add(upper)
                     found.append(upper.lower().replace("_", "-"))
                 break
@@ -168,6 +173,9 @@ def _overlay(dependency: Dependency, fields: Mapping[str, Any], *, override: boo
             merged = {**current, **value} if override else {**value, **current}
             changes["labels"] = merged
         elif key in COMMON_FIELDS:
+            addressed = dependency.url is not None or dependency.host is not None
+            if key in ("url", "host", "port") and addressed and not override:
+                continue  # the address given in code wins as a whole
             if override or getattr(dependency, key) is None:
                 changes[key] = value
         elif key in dependency.kind.options and (override or key not in options):
@@ -185,7 +193,7 @@ def merge_environment(
 ) -> list[Dependency]:
     """Fill what code left unset from ``DEPHEALTH_<DEP>_*``; add flat-only dependencies."""
     merged = [
-        _overlay(dep, flat_dependency_fields(dep.name, environ), override=False)
+        _overlay(dep, flat_dependency_fields(dep.name, environ, _allowed(dep)), override=False)
         for dep in dependencies
     ]
     for name in flat_dependency_names(environ, [dep.name for dep in dependencies]):
@@ -193,9 +201,14 @@ def merge_environment(
     return merged
 
 
+def _allowed(dependency: Dependency) -> frozenset[str]:
+    return COMMON_FIELDS | dependency.kind.options
+
+
 def environment_over(dependency: Dependency, environ: Mapping[str, str]) -> Dependency:
     """Apply ``DEPHEALTH_<DEP>_*`` over a dependency that came from a mapping or file."""
-    return _overlay(dependency, flat_dependency_fields(dependency.name, environ), override=True)
+    fields = flat_dependency_fields(dependency.name, environ, _allowed(dependency))
+    return _overlay(dependency, fields, override=True)
 
 
 def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:

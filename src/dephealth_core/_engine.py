@@ -122,6 +122,8 @@ class DependencyHealth:
             raise ConfigError("must be a positive integer", field="sync_workers")
         self._sync_workers = sync_workers
         self._environ = env
+        for dependency in dependencies:
+            _require_dependency(dependency)
         merged = _config.merge_environment(list(dependencies), env)
         self._prepared: dict[str, _Prepared] = {}
         for dependency in merged:
@@ -191,11 +193,7 @@ class DependencyHealth:
         return cls(name, group, *dependencies, *from_file, environ=env, **kwargs)
 
     def _prepare(self, dependency: Dependency) -> _Prepared:
-        if not isinstance(dependency, Dependency):
-            raise ConfigError(
-                f"expected a dependency from a factory such as tcp_check(), got "
-                f"{type(dependency).__name__}"
-            )
+        _require_dependency(dependency)
         dependency.validate()
         name = dependency.name
         settings = CheckSettings.build(
@@ -236,8 +234,8 @@ class DependencyHealth:
             raise ConfigError(
                 "the same host and port appear twice", dependency=dependency.name, field="url"
             )
-        # The checker sees the effective timeout (global default included), so that a pool
-        # borrow can give up just before it and report pool_exhausted.
+        # The checker sees the effective timeout (global default included): a pool borrow can
+        # give up just before it (pool_exhausted), and blocking drivers get socket timeouts.
         prepared.checker = dependency.kind.make_checker(
             dependency.replace(timeout=prepared.settings.timeout), target
         )
@@ -271,7 +269,11 @@ class DependencyHealth:
         return self._snapshot.health()
 
     def health_details(self) -> dict[str, EndpointStatus]:
-        """``"dependency:host:port"`` -> :class:`EndpointStatus`, unknown ones included."""
+        """``"dependency:host:port"`` -> :class:`EndpointStatus`.
+
+        Empty before the checks start (or ``check_now`` runs); from then on every endpoint is
+        listed, those not checked yet with status ``unknown``.
+        """
         return dict(self._snapshot.endpoints)
 
     def alive(self) -> tuple[bool, str]:
@@ -357,19 +359,28 @@ class DependencyHealth:
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
             tasks.append(self._heartbeat_task)
-        # Let checks in flight finish (bounded), then cancel what is left.
-        idle = [asyncio.ensure_future(r.wait_idle()) for r in self._runners.values()]
+        # Let checks in flight finish (bounded), start no new one, then cancel what is left.
         for runner in self._runners.values():
-            if runner.task is not None:
-                runner.task.cancel()
+            runner.stopping = True
+        idle = [asyncio.ensure_future(r.wait_idle()) for r in self._runners.values()]
         if idle:
             _, pending = await asyncio.wait(idle, timeout=timeout)
             for future in pending:
                 future.cancel()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for runner in self._runners.values():
             runner.task = None
-        await asyncio.gather(*(r.close() for r in self._runners.values()))
+        closing = [asyncio.ensure_future(r.close()) for r in self._runners.values()]
+        if closing:
+            _, stuck = await asyncio.wait(closing, timeout=timeout)
+            for future in stuck:
+                future.cancel()
+            if stuck:
+                logger.warning(
+                    "dephealth: %d checker(s) did not close within %.1fs", len(stuck), timeout
+                )
         self._heartbeat_task = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -431,6 +442,7 @@ class DependencyHealth:
 
     def add_dependency(self, dependency: Dependency) -> None:
         """Add a dependency; on a running engine its checks start at once."""
+        _require_dependency(dependency)
         merged = _config.merge_environment([dependency], self._environ)[0]
         prepared = self._prepare(merged)
         if prepared.dependency.name in self._prepared:
@@ -447,6 +459,7 @@ class DependencyHealth:
 
     def replace_dependency(self, dependency: Dependency) -> None:
         """Replace the dependency of the same name (new address, options or settings)."""
+        _require_dependency(dependency)
         merged = _config.merge_environment([dependency], self._environ)[0]
         prepared = self._prepare(merged)
         name = prepared.dependency.name
@@ -502,7 +515,7 @@ class DependencyHealth:
             self._statuses[runner.endpoint.key] = runner.status
             if self._state == "running" and self._loop is not None:
                 self._start_task(runner, self._loop.time() + prepared.settings.initial_delay)
-        self._request_publish(urgent=True)
+        self._publisher.flush()
 
     def _apply_remove(self, name: str) -> None:
         prepared = self._prepared.pop(name)
@@ -516,7 +529,7 @@ class DependencyHealth:
             if self._loop is not None and self._loop.is_running():
                 self._loop.create_task(self._close_later(runner))
         if self._activated:
-            self._request_publish(urgent=True)
+            self._publisher.flush()
 
     @staticmethod
     async def _close_later(runner: EndpointRunner) -> None:
@@ -589,6 +602,7 @@ class DependencyHealth:
 
     def _start_task(self, runner: EndpointRunner, first_due: float) -> None:
         assert self._loop is not None
+        runner.stopping = False
         runner.task = self._loop.create_task(
             runner.run_forever(first_due, self._record),
             name=f"dephealth-check:{runner.endpoint.key}",
@@ -717,6 +731,14 @@ async def _guard(awaitable: Any) -> None:
         await awaitable
     except Exception as exc:
         logger.error("dephealth: on_change listener failed error=%s", describe_error(exc))
+
+
+def _require_dependency(dependency: object) -> None:
+    if not isinstance(dependency, Dependency):
+        raise ConfigError(
+            "expected a dependency from a factory such as tcp_check(), got "
+            f"{type(dependency).__name__}"
+        )
 
 
 def _is_check_error(error: BaseException | None) -> bool:

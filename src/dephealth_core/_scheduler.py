@@ -4,6 +4,10 @@ Each endpoint has one long-lived task: it sleeps until its next due time, runs o
 under the timeout, records the result, and moves the due time on by one interval from the
 *scheduled* start, so lateness does not accumulate. A check that overruns its interval is
 followed at once by the next one, never overlapped by it.
+
+Due times are aligned up to a 10 ms grid. Endpoints due within the same 10 ms then wake in one
+turn of the event loop, which at a thousand endpoints divides the scheduling cost by several
+times; a check starts at most 10 ms after its unaligned due time.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -27,6 +32,14 @@ if TYPE_CHECKING:
     from ._snapshot import PoolStats
 
 logger = logging.getLogger("dephealth")
+
+#: Due times are aligned up to multiples of this many seconds (see the module docstring).
+GRID = 0.01
+
+
+def align(moment: float) -> float:
+    """``moment`` rounded up to the scheduling grid."""
+    return math.ceil(moment / GRID) * GRID
 
 
 class CheckResult:
@@ -80,6 +93,7 @@ class EndpointRunner:
         self._leftover: asyncio.Future[Any] | None = None
         self._lock: asyncio.Lock | None = None
         self.lateness: list[float] | None = None
+        self.stopping = False
 
     def pool_stats(self) -> PoolStats | None:
         """The pool counts the checker reports, if any (never raises)."""
@@ -96,15 +110,17 @@ class EndpointRunner:
         """Check at every interval from ``first_due`` (loop time) until cancelled."""
         loop = asyncio.get_running_loop()
         interval = self.settings.interval
-        due = first_due
+        due = align(first_due)
         while True:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self.stopping:
+                return
             if self.lateness is not None:
                 self.lateness.append(loop.time() - due)
             await self.check_once(record)
-            due += interval
+            due = align(due + interval)
             now = loop.time()
             if due < now:
                 due = now

@@ -30,7 +30,7 @@ Duration = timedelta | float | int
 
 def check_name(value: object, *, what: str, dependency: str | None = None) -> str:
     """Validate a service, group or dependency name (``[a-z][a-z0-9-]{0,62}``)."""
-    field = "name" if what == "dependency" else what
+    field = "group" if what == "group" else "name"
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{what} name is missing", dependency=dependency, field=field)
     if NAME_PATTERN.fullmatch(value) is None:

@@ -95,6 +95,9 @@ def _dependency_state(endpoints: list[EndpointStatus]) -> tuple[bool | None, str
 def render_dependencies(snapshot: Snapshot) -> Response:
     """``/health/dependencies``: the dephealth-compatible ``{name: bool}`` answer."""
     dependencies = snapshot.health()
+    if snapshot.endpoints and not dependencies:
+        # Declared but not checked yet: not healthy, as dephealth answers before its first round.
+        return _json(503, {"status": "unknown", "dependencies": {}})
     healthy = all(dependencies.values())
     body = {"status": "healthy" if healthy else "degraded", "dependencies": dependencies}
     return _json(200 if healthy else 503, body)

@@ -143,7 +143,10 @@ def classify_rpc_error(exc: Any) -> CheckError:
     if code == grpc.StatusCode.NOT_FOUND:
         return Unhealthy("service unknown to the health server", detail="grpc_unknown")
     if code == grpc.StatusCode.UNAVAILABLE:
-        if "dns" in text or "resolution" in text or "name or service not known" in text:
+        if any(
+            word in text
+            for word in ("dns", "resolving", "resolution", "lookup", "name or service not known")
+        ):
             return DnsError("cannot resolve the target")
         if "ssl" in text or "tls" in text or "handshake" in text or "certificate" in text:
             return TlsError("TLS handshake failed")
@@ -153,7 +156,7 @@ def classify_rpc_error(exc: Any) -> CheckError:
             return CheckError("network unreachable", detail="network_unreachable")
         if "timeout" in text or "timed out" in text or "deadline" in text:
             return CheckTimeout("connect timed out")
-        return ConnectionRefused("unavailable")
+        return CheckError("the server is unavailable", detail="unhealthy")
     if code == grpc.StatusCode.UNIMPLEMENTED:
         return Unhealthy("the server has no health service", detail="grpc_unknown")
     return CheckError(f"RPC failed with {code.name}")

@@ -125,25 +125,31 @@ class HttpChecker:
 
     def __init__(self, options: HttpOptions) -> None:
         self.options = options
-        self._client: httpx.AsyncClient | None = None
+        # Loading CA certificates and httpx's transport costs hundreds of milliseconds: pay it
+        # here, at construction, not on the event loop inside the first check's timeout.
+        self._ssl = ssl_context(options.skip_verify, options.ca_file) if options.tls else None
+        self._client: httpx.AsyncClient | None = self._new_client()
         self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._ssl: ssl.SSLContext | None = None
 
-    def _get_client(self) -> httpx.AsyncClient:
+    def _new_client(self) -> httpx.AsyncClient:
         import httpx
 
+        return httpx.AsyncClient(
+            verify=self._ssl if self._ssl is not None else True,
+            follow_redirects=True,
+            max_redirects=5,
+            timeout=None,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
+        )
+
+    def _get_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
+        if self._client_loop is None:
+            self._client_loop = loop
         if self._client is None or self._client_loop is not loop:
-            if self._ssl is None and self.options.tls:
-                self._ssl = ssl_context(self.options.skip_verify, self.options.ca_file)
-            self._client = httpx.AsyncClient(
-                verify=self._ssl if self._ssl is not None else True,
-                follow_redirects=True,
-                max_redirects=5,
-                timeout=None,
-                trust_env=False,
-                limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
-            )
+            # A client is bound to the loop of its first request.
+            self._client = self._new_client()
             self._client_loop = loop
         return self._client
 
@@ -201,7 +207,9 @@ def _validate(dependency: Dependency) -> None:
 
 
 def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
-    import httpx  # noqa: F401  (imported now so the first check does not pay for it)
+    # httpx imports its async transport lazily on the first request; import it now.
+    import anyio._backends._asyncio  # noqa: F401
+    import httpcore._async.connection_pool  # noqa: F401
 
     return HttpChecker(http_options(dependency, target))
 

@@ -1,0 +1,194 @@
+"""AMQP 0-9-1 checks (RabbitMQ): open a connection and close it; or use the app's connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Unpack
+from urllib.parse import quote, unquote
+
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._exceptions import ConfigError
+from .._urls import format_host
+from ._amqp_errors import amqp_errors
+from ._amqp_pools import (
+    SUPPORTED_SOURCES,
+    AmqpConnectionChecker,
+    AmqpPoolChecker,
+    source_hosts,
+    source_kind,
+)
+from ._auth import ssl_context, tls_flags
+from ._drivers import check_timeout, import_driver, unsupported_source
+
+AMQP_OPTIONS = frozenset({"vhost", "username", "password", "tls", "tls_skip_verify", "tls_ca_file"})
+
+
+@dataclass(frozen=True, slots=True)
+class AmqpSettings:
+    """What a standalone check connects with."""
+
+    vhost: str
+    tls: bool
+    skip_verify: bool
+    ca_file: str | None
+    timeout: float
+    username: str = "guest"
+    password: str = field(default="guest", repr=False)
+
+
+def amqp_settings(dependency: Dependency, target: Target | None = None) -> AmqpSettings:
+    """Validate an AMQP dependency's options; the vhost comes from the URL path or ``vhost``."""
+    opts = dependency.options
+    for name in ("vhost", "username", "password"):
+        if opts.get(name) is not None and not isinstance(opts[name], str):
+            raise option_error(dependency, name, "expected a string")
+    vhost = opts.get("vhost")
+    if vhost is None and target is not None and target.path not in ("", "/"):
+        vhost = unquote(target.path[1:])  # "/%2F" is the vhost "/"
+    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("amqps:")
+    tls, skip, ca_file = tls_flags(dependency, url_tls)
+    username = opts.get("username") or (target.username if target else None) or "guest"
+    password = opts.get("password")
+    if password is None:
+        password = target.password if target is not None and target.password else "guest"
+    return AmqpSettings(
+        vhost=vhost if vhost is not None else "/",
+        tls=tls,
+        skip_verify=skip,
+        ca_file=ca_file,
+        timeout=check_timeout(dependency),
+        username=username,
+        password=password,
+    )
+
+
+class AmqpChecker:
+    """Standalone mode: opens an AMQP connection (no channel) and closes it."""
+
+    def __init__(self, settings: AmqpSettings) -> None:
+        self.settings = settings
+        self._ssl: Any = None
+
+    def _url(self, endpoint: Endpoint) -> str:
+        s = self.settings
+        scheme = "amqps" if s.tls else "amqp"
+        credentials = f"{quote(s.username, safe='')}:{quote(s.password, safe='')}"
+        vhost = quote(s.vhost, safe="")
+        # No heartbeats: the connection lives for one handshake only.
+        return (
+            f"{scheme}://{credentials}@{format_host(endpoint.host)}:{endpoint.port}/{vhost}"
+            "?heartbeat=0"
+        )
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """Open and close an AMQP connection to ``endpoint``."""
+        import aiormq
+
+        s = self.settings
+        if s.tls and self._ssl is None:
+            self._ssl = ssl_context(s.skip_verify, s.ca_file)
+        connection = aiormq.Connection(self._url(endpoint), context=self._ssl)
+        try:
+            async with amqp_errors():
+                await connection.connect()
+        finally:
+            await _close(connection)
+
+
+async def _close(connection: Any) -> None:
+    # Closing never decides the result, but it must not outlive a cancelled check either.
+    with contextlib.suppress(Exception):
+        await asyncio.shield(connection.close())
+
+
+def _validate(dependency: Dependency) -> None:
+    amqp_settings(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> Any:
+    import_driver("aio_pika", extra="amqp", kind="AMQP")
+    settings = amqp_settings(dependency, target)
+    kind = source_kind(target.source) if target.source is not None else None
+    if target.source is None:
+        return AmqpChecker(settings)
+    if kind == "pool":
+        return AmqpPoolChecker(target.source, settings.timeout)
+    if kind == "connection":
+        return AmqpConnectionChecker(target.source)
+    raise unsupported_source(dependency, target.source, "pool", SUPPORTED_SOURCES)
+
+
+AMQP_KIND = Kind(
+    type="amqp",
+    default_port=5672,
+    make_checker=_make_checker,
+    validate=_validate,
+    source_hosts=source_hosts,
+    is_source=lambda source: source_kind(source) is not None,
+    tls_default_port=5671,
+    options=AMQP_OPTIONS,
+)
+
+
+def amqp_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    vhost: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    tls: bool | None = None,
+    tls_skip_verify: bool | None = None,
+    tls_ca_file: str | None = None,
+    pool: Any = None,
+    client: Any = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare an AMQP 0-9-1 dependency (RabbitMQ), healthy when a connection opens.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``amqp://user:password@host[:5672]/vhost`` (``amqps://``, port 5671, for TLS).
+        host: the host, instead of ``url``; ``port`` defaults to 5672.
+        vhost: the virtual host (default: the URL path, else ``/``). It is not a label.
+        username: the user (default: the URL's, else ``guest``).
+        password: the password (default: the URL's, else ``guest``).
+        tls: use TLS (implied by ``amqps://``).
+        tls_skip_verify: do not verify the server certificate.
+        tls_ca_file: a CA bundle to verify the server certificate with.
+        pool: the app's ``aio_pika.pool.Pool`` (of connections or channels) or aio-pika
+            connection (pool mode), or a zero-argument callable returning one.
+        client: the same as ``pool``, for those who call a connection a client.
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    if pool is not None and client is not None:
+        raise ConfigError("give either pool= or client=, not both", dependency=name, field="client")
+    options = {
+        key: value
+        for key, value in {
+            "vhost": vhost,
+            "username": username,
+            "password": password,
+            "tls": tls,
+            "tls_skip_verify": tls_skip_verify,
+            "tls_ca_file": tls_ca_file,
+        }.items()
+        if value is not None
+    }
+    return Dependency(
+        name,
+        AMQP_KIND,
+        critical=critical,
+        url=url,
+        host=host,
+        port=port,
+        options=options,
+        source=pool if pool is not None else client,
+        **common,
+    )

@@ -1,0 +1,91 @@
+"""The options of LDAP checks: validated when the dependency is declared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .._dependency import Dependency, Target, option_error
+from .._validation import check_bool
+from ._auth import tls_flags
+from ._drivers import check_timeout
+
+METHODS = ("anonymous_bind", "simple_bind", "root_dse", "search")
+SCOPES = ("base", "one", "sub")
+LDAP_OPTIONS = frozenset(
+    {
+        "check_method",
+        "bind_dn",
+        "bind_password",
+        "base_dn",
+        "search_filter",
+        "search_scope",
+        "start_tls",
+        "tls_skip_verify",
+        "tls_ca_file",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LdapOptions:
+    """The validated options of one LDAP dependency."""
+
+    method: str
+    scope: str
+    search_filter: str
+    base_dn: str
+    start_tls: bool
+    tls: bool
+    skip_verify: bool
+    ca_file: str | None
+    timeout: float
+    bind_dn: str | None = None
+    bind_password: str | None = field(default=None, repr=False)
+
+
+def _choice(dependency: Dependency, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = dependency.options.get(name, default)
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise option_error(dependency, name, f"expected one of {', '.join(allowed)}")
+    return value.strip().lower()
+
+
+def _text(dependency: Dependency, name: str) -> str | None:
+    value = dependency.options.get(name)
+    if value is not None and not isinstance(value, str):
+        raise option_error(dependency, name, "expected a string")
+    return value or None
+
+
+def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOptions:
+    """Validate an LDAP dependency's options (the contract's rules included)."""
+    method = _choice(dependency, "check_method", "root_dse", METHODS)
+    scope = _choice(dependency, "search_scope", "base", SCOPES)
+    bind_dn, bind_password = _text(dependency, "bind_dn"), _text(dependency, "bind_password")
+    base_dn = _text(dependency, "base_dn")
+    search_filter = _text(dependency, "search_filter") or "(objectClass=*)"
+    if method == "simple_bind" and (bind_dn is None or bind_password is None):
+        missing = "bind_dn" if bind_dn is None else "bind_password"
+        raise option_error(dependency, missing, "simple_bind needs bind_dn and bind_password")
+    if method == "search" and base_dn is None:
+        raise option_error(dependency, "base_dn", "the search check method needs base_dn")
+    start_tls = check_bool(
+        dependency.options.get("start_tls", False), field="start_tls", dependency=dependency.name
+    )
+    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("ldaps:")
+    tls, skip, ca_file = tls_flags(dependency, url_tls)
+    if start_tls and tls:
+        raise option_error(dependency, "start_tls", "StartTLS cannot be used with ldaps://")
+    return LdapOptions(
+        method=method,
+        scope=scope,
+        search_filter=search_filter,
+        base_dn=base_dn or "",
+        start_tls=start_tls,
+        tls=tls,
+        skip_verify=skip,
+        ca_file=ca_file,
+        timeout=check_timeout(dependency),
+        bind_dn=bind_dn,
+        bind_password=bind_password,
+    )

@@ -1,0 +1,286 @@
+"""Redis checks with redis-py: ``PING`` on a fresh connection, or through the app's client."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Unpack
+
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._exceptions import AuthError, CheckError, CheckTimeout, PoolExhausted, QueryError, Unhealthy
+from .._snapshot import PoolStats
+from ._auth import tls_flags
+from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+
+REDIS_OPTIONS = frozenset({"db", "password", "tls", "tls_skip_verify", "tls_ca_file"})
+#: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
+CLIENT_NAME = "dephealth"
+SUPPORTED_CLIENTS = "redis.Redis, redis.asyncio.Redis (or a zero-argument callable returning one)"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    """What a standalone check connects with."""
+
+    db: int
+    tls: bool
+    skip_verify: bool
+    ca_file: str | None
+    timeout: float
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def redis_settings(dependency: Dependency, target: Target | None = None) -> RedisSettings:
+    """Validate a Redis dependency's options; the ``db`` option wins over the URL path."""
+    opts = dependency.options
+    db: Any = opts.get("db")
+    if db is None and target is not None and target.path.strip("/"):
+        db = target.path.strip("/")
+    if db is None and target is not None:
+        db = target.query.get("db")
+    if isinstance(db, str) and db.strip().isdigit():
+        db = int(db.strip())
+    if db is None:
+        db = 0
+    if isinstance(db, bool) or not isinstance(db, int) or db < 0:
+        raise option_error(dependency, "db", "expected a database number (0, 1, ...)")
+    password = opts.get("password")
+    if password is not None and not isinstance(password, str):
+        raise option_error(dependency, "password", "expected a string")
+    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("rediss:")
+    tls, skip, ca_file = tls_flags(dependency, url_tls)
+    return RedisSettings(
+        db=db,
+        tls=tls,
+        skip_verify=skip,
+        ca_file=ca_file,
+        timeout=check_timeout(dependency),
+        username=target.username if target is not None else None,
+        password=password if password is not None else (target.password if target else None),
+    )
+
+
+@contextlib.contextmanager
+def redis_errors() -> Iterator[None]:
+    """Turn redis-py errors into classified ones: the only place that knows them."""
+    from redis import exceptions as rx
+
+    try:
+        yield
+    except CheckError:
+        raise
+    except (rx.AuthenticationError, rx.AuthorizationError, rx.NoPermissionError) as exc:
+        raise AuthError("Redis rejected the credentials") from exc
+    except rx.BusyLoadingError as exc:
+        raise Unhealthy("Redis is loading its dataset") from exc
+    except rx.TimeoutError as exc:
+        raise CheckTimeout("Redis did not answer in time") from exc
+    except rx.MaxConnectionsError as exc:
+        raise PoolExhausted("the client's pool has no free connection") from exc
+    except rx.ResponseError as exc:
+        if str(exc).startswith(("NOAUTH", "WRONGPASS", "NOPERM")):
+            raise AuthError("Redis rejected the credentials") from exc
+        raise QueryError("Redis answered PING with an error") from exc
+    except rx.ConnectionError as exc:
+        if "No connection available" in str(exc):
+            raise PoolExhausted("the client's pool has no free connection") from exc
+        if "Invalid Database" in str(exc):
+            raise QueryError("Redis refused to select the database") from exc
+        raise platform_error(exc, "cannot talk to Redis", default="connection_refused") from exc
+
+
+class RedisChecker:
+    """Standalone mode: connects, authenticates, selects the database, PINGs, disconnects."""
+
+    def __init__(self, settings: RedisSettings) -> None:
+        self.settings = settings
+        self._ssl: Any = None
+
+    def _connection(self, endpoint: Endpoint) -> Any:
+        from redis.asyncio.connection import Connection, SSLConnection
+
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "host": endpoint.host,
+            "port": int(endpoint.port),
+            "db": s.db,
+            "username": s.username,
+            "password": s.password,
+            "client_name": CLIENT_NAME,
+            "socket_connect_timeout": s.timeout,
+            "socket_timeout": s.timeout,
+        }
+        if not s.tls:
+            return Connection(**kwargs)
+        return SSLConnection(
+            ssl_cert_reqs="none" if s.skip_verify else "required",
+            ssl_ca_certs=s.ca_file,
+            ssl_check_hostname=not s.skip_verify,
+            **kwargs,
+        )
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """PING ``endpoint`` on a connection of its own."""
+        connection = self._connection(endpoint)
+        try:
+            with redis_errors():
+                await connection.connect()
+                await connection.send_command("PING")
+                await connection.read_response()
+        finally:
+            # nowait: a black-holed peer must not hold up the close (or a cancellation).
+            await connection.disconnect(nowait=True)
+
+
+def client_pool_stats(client: Any) -> PoolStats | None:
+    """Connection counts of a redis-py client's pool, when its pool keeps them."""
+    pool = getattr(client, "connection_pool", None)
+    idle = getattr(pool, "_available_connections", None)
+    in_use = getattr(pool, "_in_use_connections", None)
+    if idle is None or in_use is None:
+        return None  # BlockingConnectionPool and others count differently
+    limit = getattr(pool, "max_connections", None)
+    return PoolStats(
+        size=len(idle) + len(in_use),
+        idle=len(idle),
+        in_use=len(in_use),
+        max=limit if isinstance(limit, int) and limit < 2**31 else None,
+    )
+
+
+class AsyncRedisClientChecker:
+    """Pool mode for ``redis.asyncio.Redis``: ``PING`` through the client's own pool."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def pool_stats(self) -> PoolStats | None:
+        """The client's pool counts."""
+        return client_pool_stats(self.client)
+
+    async def check(self, endpoint: Endpoint) -> None:
+        """PING through the application's client."""
+        with redis_errors():
+            await self.client.ping()
+
+
+class SyncRedisClientChecker:
+    """Pool mode for ``redis.Redis``: a blocking ``PING``, run in the engine's thread pool."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def pool_stats(self) -> PoolStats | None:
+        """The client's pool counts."""
+        return client_pool_stats(self.client)
+
+    def check(self, endpoint: Endpoint) -> None:
+        """PING through the application's client."""
+        with redis_errors():
+            self.client.ping()
+
+
+def _client_kind(source: Any) -> str | None:
+    try:
+        import redis
+        import redis.asyncio
+    except ImportError:
+        return None
+    if isinstance(source, redis.asyncio.Redis):
+        return "async"
+    if isinstance(source, redis.Redis):
+        return "sync"
+    return None
+
+
+def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
+    if _client_kind(source) is None:
+        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
+    kwargs = source.connection_pool.connection_kwargs
+    host = kwargs.get("host") or kwargs.get("path") or "localhost"
+    return [(str(host), str(kwargs.get("port", 6379)))]
+
+
+def _validate(dependency: Dependency) -> None:
+    redis_settings(dependency)
+
+
+def _make_checker(dependency: Dependency, target: Target) -> Any:
+    import_driver("redis.asyncio", extra="redis", kind="Redis")
+    if target.source is None:
+        return RedisChecker(redis_settings(dependency, target))
+    kind = _client_kind(target.source)
+    if kind == "async":
+        return AsyncRedisClientChecker(target.source)
+    if kind == "sync":
+        return SyncRedisClientChecker(target.source)
+    raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
+
+
+REDIS_KIND = Kind(
+    type="redis",
+    default_port=6379,
+    make_checker=_make_checker,
+    validate=_validate,
+    source_hosts=_source_hosts,
+    is_source=lambda source: _client_kind(source) is not None,
+    options=REDIS_OPTIONS,
+)
+
+
+def redis_check(
+    name: str,
+    *,
+    critical: bool | None = None,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | str | None = None,
+    db: int | None = None,
+    password: str | None = None,
+    tls: bool | None = None,
+    tls_skip_verify: bool | None = None,
+    tls_ca_file: str | None = None,
+    client: Any = None,
+    **common: Unpack[CommonOptions],
+) -> Dependency:
+    """Declare a Redis dependency, healthy when it answers ``PING``.
+
+    Args:
+        name: the dependency name.
+        critical: whether the service cannot work without it (required).
+        url: ``redis://[:password@]host[:port][/db]`` (``rediss://`` for TLS).
+        host: the host, instead of ``url``; ``port`` defaults to 6379.
+        db: the database number (default: the URL path, else 0).
+        password: the password (default: the one in the URL).
+        tls: use TLS (implied by ``rediss://``).
+        tls_skip_verify: do not verify the server certificate.
+        tls_ca_file: a CA bundle to verify the server certificate with.
+        client: the app's ``redis.Redis`` or ``redis.asyncio.Redis`` (pool mode), or a
+            zero-argument callable returning one; the address is read from it when no
+            ``url``/``host`` is given.
+        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
+    """
+    options = {
+        key: value
+        for key, value in {
+            "db": db,
+            "password": password,
+            "tls": tls,
+            "tls_skip_verify": tls_skip_verify,
+            "tls_ca_file": tls_ca_file,
+        }.items()
+        if value is not None
+    }
+    return Dependency(
+        name,
+        REDIS_KIND,
+        critical=critical,
+        url=url,
+        host=host,
+        port=port,
+        options=options,
+        source=client,
+        **common,
+    )

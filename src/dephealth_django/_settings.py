@@ -1,0 +1,179 @@
+"""The ``DEPHEALTH`` setting, read when used so that ``override_settings`` applies.
+
+::
+
+    DEPHEALTH = {
+        "name": "my-service", "group": "my-team", "check_interval": 15, "timeout": 5,
+        "dependencies": {"payment-api": {"type": "http", "url": "...", "critical": True}},
+        "prefix": "", "paths": {"metrics": None}, "show_details": "never",
+        "details_token": None, "metrics": False,
+        "discover": True,                       # or {"databases": True, "caches": False}
+        "databases": {"replica": False, "default": {"name": "postgres-main"}},
+        "caches": {"default": {"critical": True}},
+        "autostart": True,
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dephealth_core import ConfigError
+
+ENGINE_KEYS = frozenset(
+    {
+        "name",
+        "group",
+        "check_interval",
+        "interval",
+        "timeout",
+        "initial_delay",
+        "failure_threshold",
+        "success_threshold",
+        "dependencies",
+    }
+)
+ADAPTER_KEYS = frozenset(
+    {
+        "prefix",
+        "paths",
+        "show_details",
+        "details_token",
+        "metrics",
+        "discover",
+        "databases",
+        "caches",
+        "autostart",
+        "registry",
+    }
+)
+ALIAS_KEYS = frozenset(
+    {
+        "name",
+        "critical",
+        "interval",
+        "timeout",
+        "initial_delay",
+        "failure_threshold",
+        "success_threshold",
+        "labels",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DjangoOptions:
+    """``DEPHEALTH`` taken apart: engine settings, view options and discovery options."""
+
+    engine: Mapping[str, Any] = field(default_factory=dict)
+    prefix: str = ""
+    paths: Mapping[str, str | None] | None = None
+    show_details: str | Callable[[Any], bool] = "never"
+    details_token: str | None = field(default=None, repr=False)
+    metrics: bool = False
+    discover_databases: bool = True
+    discover_caches: bool = True
+    databases: Mapping[str, Any] = field(default_factory=dict)
+    caches: Mapping[str, Any] = field(default_factory=dict)
+    autostart: bool = True
+    registry: Any = field(default=None, repr=False)
+
+
+def read_options(config: Any = None) -> DjangoOptions:
+    """Parse ``config`` (default: ``settings.DEPHEALTH``, or ``{}`` when unset).
+
+    Raises:
+        ConfigError: naming the offending field (and alias) for any bad value.
+    """
+    if config is None:
+        from django.conf import settings
+
+        config = getattr(settings, "DEPHEALTH", None) or {}
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"DEPHEALTH must be a dict, got {type(config).__name__}")
+    for key in config:
+        if key not in ENGINE_KEYS and key not in ADAPTER_KEYS:
+            raise ConfigError("unknown setting", field=str(key))
+    engine = {key: value for key, value in config.items() if key in ENGINE_KEYS}
+    discover = config.get("discover", True)
+    if isinstance(discover, Mapping):
+        unknown = set(discover) - {"databases", "caches"}
+        if unknown:
+            raise ConfigError(f"unknown keys {sorted(unknown)}", field="discover")
+        discover_databases = _bool(discover.get("databases", True), "discover")
+        discover_caches = _bool(discover.get("caches", True), "discover")
+    else:
+        discover_databases = discover_caches = _bool(discover, "discover")
+    show_details = config.get("show_details", "never")
+    if isinstance(show_details, str) and show_details not in ("never", "token", "always"):
+        show_details = _import_callable(show_details)
+    paths = config.get("paths")
+    if paths is not None and not isinstance(paths, Mapping):
+        raise ConfigError("must be a dict of view name -> path", field="paths")
+    prefix = config.get("prefix", "")
+    if not isinstance(prefix, str):
+        raise ConfigError("must be a string", field="prefix")
+    token = config.get("details_token")
+    if token is not None and not isinstance(token, str):
+        raise ConfigError("must be a string", field="details_token")
+    return DjangoOptions(
+        engine=engine,
+        prefix=prefix,
+        paths=paths,
+        show_details=show_details,
+        details_token=token,
+        metrics=_bool(config.get("metrics", False), "metrics"),
+        discover_databases=discover_databases,
+        discover_caches=discover_caches,
+        databases=_alias_options(config.get("databases", {}), "databases"),
+        caches=_alias_options(config.get("caches", {}), "caches"),
+        autostart=_bool(config.get("autostart", True), "autostart"),
+        registry=config.get("registry"),
+    )
+
+
+def _bool(value: Any, field_name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"expected True or False, got {value!r}", field=field_name)
+    return value
+
+
+def _import_callable(path: str) -> Callable[[Any], bool]:
+    from django.utils.module_loading import import_string
+
+    try:
+        target = import_string(path)
+    except ImportError:
+        raise ConfigError(
+            "expected 'never', 'token', 'always', a callable or its dotted path; "
+            f"cannot import {path!r}",
+            field="show_details",
+        ) from None
+    if not callable(target):
+        raise ConfigError(f"{path!r} is not callable", field="show_details")
+    return target  # type: ignore[no-any-return]
+
+
+def _alias_options(value: Any, field_name: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("must be a dict of alias -> False or options", field=field_name)
+    result: dict[str, Any] = {}
+    for alias, options in value.items():
+        if options is False or options is True:
+            result[str(alias)] = {} if options else False
+            continue
+        if not isinstance(options, Mapping):
+            raise ConfigError(
+                f"alias {alias!r}: expected False or a dict of options", field=field_name
+            )
+        for key in options:
+            if key not in ALIAS_KEYS:
+                raise ConfigError(
+                    f"alias {alias!r}: unknown option; known: {', '.join(sorted(ALIAS_KEYS))}",
+                    dependency=str(options.get("name") or alias),
+                    field=str(key),
+                )
+        result[str(alias)] = dict(options)
+    return result

@@ -1,0 +1,143 @@
+"""``DepHealthMiddleware``: serves the health views and runs the checks with the app's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dephealth_core import DependencyHealth, HealthViews
+
+from ._lifespan import STATE_KEY, find_dephealth, run_lifespan
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import CollectorRegistry
+
+    from dephealth_core._views import ShowDetails
+
+
+class DepHealthMiddleware:
+    """Pure ASGI middleware: health endpoints plus start and stop of the checks.
+
+    Requests for the health paths (``/health/dependencies``, ``/livez``, ``/readyz``,
+    ``/health``, ``/health/details`` and, with ``metrics=True``, ``/metrics``) are answered
+    from the engine's latest snapshot; a request never runs a check. Every other request,
+    websocket and streaming response passes through untouched.
+
+    The checks start after the app's own lifespan startup has completed, on the app's event
+    loop, and stop at shutdown before the app's own shutdown runs (``/readyz`` fails first).
+
+    Args:
+        app: the ASGI app to wrap.
+        dephealth: the instance to serve; when omitted, it is found after the app's startup
+            at ``app.state.dephealth`` or in the lifespan state under ``"dephealth"``.
+        prefix: a common prefix for every health path (``"/ops"``).
+        paths: view name -> path overrides; ``None`` disables a view.
+        show_details: ``"never"``, ``"always"``, ``"token"`` or a callable that receives the
+            Starlette ``Request`` and says whether details may be shown.
+        details_token: the bearer token that unlocks details in ``"token"`` mode.
+        metrics: also serve ``/metrics``.
+        registry: the registry ``/metrics`` exposes (default: the engine's).
+
+    Raises:
+        ConfigError: for invalid paths or detail settings.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        dephealth: DependencyHealth | None = None,
+        *,
+        prefix: str = "",
+        paths: Mapping[str, str | None] | None = None,
+        show_details: ShowDetails = "never",
+        details_token: str | None = None,
+        metrics: bool = False,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.app = app
+        self.dephealth = dephealth
+        self._options: dict[str, Any] = {
+            "prefix": prefix,
+            "paths": paths,
+            "show_details": show_details,
+            "details_token": details_token,
+            "metrics": metrics,
+            "registry": registry,
+        }
+        # HealthViews validates its options without touching the engine, so a bad path or
+        # detail setting fails here, at construction, even when the engine comes later.
+        views = HealthViews(cast("DependencyHealth", dephealth), **self._options)
+        self._views = views if dephealth is not None else None
+        self._routes: dict[str, str] = {path: view for view, path in views.paths.items()}
+        self._wants_request = callable(show_details)
+        self._wants_headers = show_details == "token"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            view = self._routes.get(_route_path(scope))
+            if view is not None:
+                views = self._views if self._views is not None else self._late_views(scope)
+                if views is not None:
+                    await self._serve(views, view, scope, receive, send)
+                    return
+        elif scope["type"] == "lifespan":
+            await run_lifespan(self.app, scope, receive, send, self._engine_for)
+            return
+        await self.app(scope, receive, send)
+
+    async def _serve(
+        self, views: HealthViews, view: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        method: str = scope["method"]
+        headers = None
+        if self._wants_headers:
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+            }
+        request = Request(scope, receive) if self._wants_request else None
+        response = views.handle(
+            view, method=method, query=scope["query_string"], headers=headers, request=request
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                # A fresh list: outer middleware (CORS, GZip) may edit the headers in place.
+                "headers": [(name.encode(), value.encode()) for name, value in response.headers],
+            }
+        )
+        body = b"" if method == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
+
+    def _engine_for(self, scope: Scope) -> DependencyHealth | None:
+        """The instance to run at startup; publishes it at ``app.state.dephealth``."""
+        engine = self.dephealth if self.dephealth is not None else find_dephealth(scope, self.app)
+        if engine is None:
+            return None
+        if self._views is None or self._views.engine is not engine:
+            self._views = HealthViews(engine, **self._options)
+        app_state = getattr(scope.get("app"), "state", None)
+        if app_state is not None and getattr(app_state, STATE_KEY, None) is None:
+            setattr(app_state, STATE_KEY, engine)
+        return engine
+
+    def _late_views(self, scope: Scope) -> HealthViews | None:
+        """Views for an app whose lifespan did not run (``--lifespan off``, bare test clients)."""
+        engine = find_dephealth(scope, self.app)
+        if engine is None:
+            return None
+        views = HealthViews(engine, **self._options)
+        self._views = views
+        return views
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the app routes on: without the ``root_path`` a proxy or mount added."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path

@@ -1,0 +1,31 @@
+"""The demo program runs on its own, shows an outage and its recovery, and exits cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+
+
+@pytest.mark.slow
+def test_demo_shows_an_outage_and_recovery_then_exits_cleanly() -> None:
+    """A person running the demo sees payment-api go down and come back, then a clean exit."""
+    result = subprocess.run(
+        [sys.executable, str(DEMO), "--port", "0", "--duration", "11"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "payment-api:127.0.0.1" in out
+    assert "ok -> connection_error (healthy=False, detail=connection_refused)" in out
+    assert "connection_error -> ok (healthy=True, detail=ok)" in out
+    assert "GET /readyz?verbose -> 503" in out
+    assert "[-]payment-api failed: connection_error" in out
+    assert "dephealth: dependency recovered dependency=payment-api" in result.stderr
