@@ -61,6 +61,16 @@ def check_timeout(dependency: Dependency) -> float:
     return check_duration(dependency.timeout, field="timeout", dependency=dependency.name)
 
 
+def acquire_budget(timeout: float) -> float:
+    """How long a borrow may wait: the check's timeout less a margin to report exhaustion."""
+    return max(timeout - min(0.5, timeout / 4), timeout / 2)
+
+
+def probe_budget(timeout: float) -> float:
+    """How long the refused-connection probe after a timed-out borrow may take."""
+    return max((timeout - acquire_budget(timeout)) / 2, 0.05)
+
+
 def unsupported_source(
     dependency: Dependency, source: Any, field: str, supported: str
 ) -> ConfigError:

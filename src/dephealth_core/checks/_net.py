@@ -6,7 +6,7 @@ import asyncio
 import encodings.idna  # noqa: F401
 import socket
 
-from .._exceptions import DnsError
+from .._exceptions import CheckError, DnsError
 from .._urls import is_ip_literal
 
 # getaddrinfo() imports encodings.idna lazily, in whichever thread first resolves a name. A
@@ -49,3 +49,32 @@ async def open_socket(host: str, port: int) -> socket.socket:
         return sock
     assert last_error is not None
     raise last_error
+
+
+async def refuses_connections(host: str, port: int, timeout: float) -> bool:
+    """True when a TCP connection to ``host:port`` is refused right now.
+
+    Pool-mode checks ask when a borrow or a client call runs out of time: a pool or client
+    that keeps retrying a server that is down would otherwise read as a timeout, or as an
+    exhausted pool.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            sock = await open_socket(host, port)
+    except ConnectionRefusedError:
+        return True
+    except (OSError, TimeoutError, CheckError):
+        return False
+    sock.close()
+    return False
+
+
+def refuses_connections_now(host: str, port: int, timeout: float) -> bool:
+    """:func:`refuses_connections` for blocking checks (run in the engine's thread pool)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False

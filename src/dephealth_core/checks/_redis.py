@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import AuthError, CheckError, CheckTimeout, PoolExhausted, QueryError, Unhealthy
+from .._exceptions import (
+    AuthError,
+    CheckError,
+    CheckTimeout,
+    ConnectionRefused,
+    PoolExhausted,
+    QueryError,
+    Unhealthy,
+)
 from .._snapshot import PoolStats
 from ._auth import tls_flags
-from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+from ._drivers import (
+    acquire_budget,
+    check_timeout,
+    import_driver,
+    platform_error,
+    probe_budget,
+    unsupported_source,
+)
+from ._net import refuses_connections, refuses_connections_now
 
 REDIS_OPTIONS = frozenset({"db", "password", "tls", "tls_skip_verify", "tls_ca_file"})
 #: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
@@ -153,8 +170,10 @@ def client_pool_stats(client: Any) -> PoolStats | None:
 class AsyncRedisClientChecker:
     """Pool mode for ``redis.asyncio.Redis``: ``PING`` through the client's own pool."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
+        self.ping_timeout = acquire_budget(timeout)
+        self.probe_timeout = probe_budget(timeout)
 
     def pool_stats(self) -> PoolStats | None:
         """The client's pool counts."""
@@ -162,15 +181,25 @@ class AsyncRedisClientChecker:
 
     async def check(self, endpoint: Endpoint) -> None:
         """PING through the application's client."""
-        with redis_errors():
-            await self.client.ping()
+        try:
+            async with asyncio.timeout(self.ping_timeout):
+                with redis_errors():
+                    await self.client.ping()
+        except TimeoutError:
+            # redis-py retries a refused connection with backoff (ten times by default), far
+            # past a check's timeout: a server that is down would read as a timeout.
+            if await refuses_connections(endpoint.host, int(endpoint.port), self.probe_timeout):
+                raise ConnectionRefused("Redis refuses connections") from None
+            raise CheckTimeout("Redis did not answer in time") from None
 
 
 class SyncRedisClientChecker:
     """Pool mode for ``redis.Redis``: a blocking ``PING``, run in the engine's thread pool."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
+        self.probe_timeout = probe_budget(timeout)
+        self._failing = False
 
     def pool_stats(self) -> PoolStats | None:
         """The client's pool counts."""
@@ -178,8 +207,17 @@ class SyncRedisClientChecker:
 
     def check(self, endpoint: Endpoint) -> None:
         """PING through the application's client."""
+        # redis-py retries a refused connection with backoff, far past a check's timeout, and
+        # a blocking call cannot be cut short: once a check has not succeeded, ask first
+        # whether the server refuses connections at all.
+        failing, self._failing = self._failing, True
+        if failing and refuses_connections_now(
+            endpoint.host, int(endpoint.port), self.probe_timeout
+        ):
+            raise ConnectionRefused("Redis refuses connections")
         with redis_errors():
             self.client.ping()
+        self._failing = False
 
 
 def _client_kind(source: Any) -> str | None:
@@ -213,9 +251,9 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
         return RedisChecker(redis_settings(dependency, target))
     kind = _client_kind(target.source)
     if kind == "async":
-        return AsyncRedisClientChecker(target.source)
+        return AsyncRedisClientChecker(target.source, check_timeout(dependency))
     if kind == "sync":
-        return SyncRedisClientChecker(target.source)
+        return SyncRedisClientChecker(target.source, check_timeout(dependency))
     raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
 
 

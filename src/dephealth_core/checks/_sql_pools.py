@@ -22,8 +22,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .._dependency import Dependency, Endpoint
-from .._exceptions import CheckError, CheckTimeout, ConfigError, PoolExhausted
+from .._exceptions import (
+    CheckError,
+    CheckTimeout,
+    ConfigError,
+    ConnectionRefused,
+    PoolExhausted,
+)
 from .._snapshot import PoolStats
+from ._drivers import acquire_budget, probe_budget
+from ._net import refuses_connections, refuses_connections_now
 from ._sql_errors import (
     classify_asyncpg,
     classify_psycopg,
@@ -145,11 +153,6 @@ async def run_mysql_query(conn: Any, sql: str) -> None:
     await cursor.execute(sql)
     await cursor.fetchall()
     await cursor.close()
-
-
-def acquire_budget(timeout: float) -> float:
-    """How long a borrow may wait: the check's timeout less a margin to report exhaustion."""
-    return max(timeout - min(0.5, timeout / 4), timeout / 2)
 
 
 def _exhausted_or_timeout(stats: PoolStats | None, what: str) -> CheckError:
@@ -325,6 +328,7 @@ class AsyncPoolChecker:
         self.adapter = adapter
         self.query = query
         self.acquire_timeout = acquire_budget(timeout)
+        self.probe_timeout = probe_budget(timeout)
         self.what = what
 
     async def check(self, endpoint: Endpoint) -> None:
@@ -334,6 +338,8 @@ class AsyncPoolChecker:
             async with asyncio.timeout(self.acquire_timeout):
                 conn = await adapter.acquire()
         except TimeoutError:
+            if await refuses_connections(endpoint.host, int(endpoint.port), self.probe_timeout):
+                raise ConnectionRefused(f"{self.what}: the server refuses connections") from None
             raise _exhausted_or_timeout(self.pool_stats(), self.what) from None
         except Exception as exc:
             raise adapter.classify(exc) from exc
@@ -383,6 +389,7 @@ class PsycopgPoolChecker:
         self.pool = pool
         self.query = query
         self.acquire_timeout = acquire_budget(timeout)
+        self.probe_timeout = probe_budget(timeout)
 
     def check(self, endpoint: Endpoint) -> None:
         """Run the query on a borrowed connection."""
@@ -392,6 +399,9 @@ class PsycopgPoolChecker:
             with self.pool.connection(timeout=self.acquire_timeout) as conn:
                 conn.execute(self.query).fetchall()
         except PoolTimeout:
+            # The pool also waits while it fails to reconnect to a server that is down.
+            if refuses_connections_now(endpoint.host, int(endpoint.port), self.probe_timeout):
+                raise ConnectionRefused("postgres: the server refuses connections") from None
             raise _exhausted_or_timeout(self.pool_stats(), "postgres") from None
         except Exception as exc:
             raise classify_psycopg(exc) from exc
