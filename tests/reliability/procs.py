@@ -132,15 +132,15 @@ def gunicorn_command(app: str, port: int, *, workers: int = 1, preload: bool = F
     ]
 
 
-@contextmanager
-def served(
-    command: Callable[[int], list[str]],
-    env: dict[str, str],
-    tmp_path: Path,
-    *,
-    startup: float = 60.0,
-) -> Iterator[Served]:
-    """Start ``command(port)`` and wait for its port; kill it (and its children) at the end."""
+#: The adapters' apps under real servers: name -> command for a port.
+ADAPTERS: dict[str, Callable[[int], list[str]]] = {
+    "starlette-uvicorn": lambda port: uvicorn_command("starlette_app:app", port),
+    "django-gunicorn": lambda port: gunicorn_command("relproject.wsgi:application", port),
+    "flask-gunicorn": lambda port: gunicorn_command("flask_app:app", port),
+}
+
+
+def _launch(command: Callable[[int], list[str]], env: dict[str, str], tmp_path: Path) -> Served:
     port = free_port()
     stderr_path = tmp_path / f"server-{port}.stderr"
     with open(stderr_path, "wb") as stderr:
@@ -152,23 +152,60 @@ def served(
             stderr=stderr,
             start_new_session=True,
         )
-    server = Served(process, port, stderr_path)
+    return Served(process, port, stderr_path)
+
+
+def _wait_listening(server: Served, deadline: float) -> None:
+    while not port_is_open("127.0.0.1", server.port, timeout=0.2):
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server exited at startup:\n{server.stderr[-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not listen in time:\n{server.stderr[-3000:]}")
+        time.sleep(0.05)
+
+
+def _kill(server: Served) -> None:
+    if server.process.poll() is None:
+        try:
+            os.killpg(server.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    server.process.wait(10)
+
+
+@contextmanager
+def served(
+    command: Callable[[int], list[str]],
+    env: dict[str, str],
+    tmp_path: Path,
+    *,
+    startup: float = 60.0,
+) -> Iterator[Served]:
+    """Start ``command(port)`` and wait for its port; kill it (and its children) at the end."""
+    with served_together({"server": command}, env, tmp_path, startup=startup) as servers:
+        yield servers["server"]
+
+
+@contextmanager
+def served_together(
+    commands: dict[str, Callable[[int], list[str]]],
+    env: dict[str, str],
+    tmp_path: Path,
+    *,
+    startup: float = 60.0,
+) -> Iterator[dict[str, Served]]:
+    """Start every command at once (their start-ups overlap), wait for all, kill all at the end."""
+    servers: dict[str, Served] = {}
     try:
+        for name, command in commands.items():
+            servers[name] = _launch(command, env, tmp_path)
         deadline = time.monotonic() + startup
-        while not port_is_open("127.0.0.1", port, timeout=0.2):
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited at startup:\n{server.stderr[-3000:]}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not listen in time:\n{server.stderr[-3000:]}")
-            time.sleep(0.05)
-        yield server
+        for server in servers.values():
+            _wait_listening(server, deadline)
+        yield servers
     finally:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(10)
+        for server in servers.values():
+            _kill(server)
 
 
 def sockets_to(port: int, pids: Iterable[int]) -> int:
@@ -192,11 +229,26 @@ TCP_STATES = {
 }
 
 
-def connections_to(port: int, pids: Iterable[int]) -> list[tuple[int, str, str]]:
-    """``(pid, local address, TCP state)`` of each connection ``pids`` hold to ``port``."""
-    found: list[tuple[int, str, str]] = []
+def tcp_table() -> dict[str, tuple[int, str]]:
+    """inode -> (remote port, state) of every TCP socket of the network namespace."""
+    table: dict[str, tuple[int, str]] = {}
+    for name in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/self/net/{name}") as handle:
+                next(handle)
+                for line in handle:
+                    fields = line.split()
+                    remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                    table[fields[9]] = (remote_port, TCP_STATES.get(fields[3], fields[3]))
+        except OSError:
+            continue
+    return table
+
+
+def socket_inodes(pids: Iterable[int]) -> set[str]:
+    """Inodes of the sockets the processes ``pids`` hold open."""
+    inodes: set[str] = set()
     for pid in pids:
-        inodes: set[str] = set()
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
         except OSError:
@@ -208,18 +260,23 @@ def connections_to(port: int, pids: Iterable[int]) -> list[tuple[int, str, str]]
                 continue
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
-        for table in ("tcp", "tcp6"):
-            try:
-                with open(f"/proc/{pid}/net/{table}") as handle:
-                    next(handle)
-                    for line in handle:
-                        fields = line.split()
-                        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-                        # State 0A is LISTEN; every other state holds a descriptor.
-                        if remote_port == port and fields[9] in inodes and fields[3] != "0A":
-                            found.append((pid, fields[1], TCP_STATES.get(fields[3], fields[3])))
-            except OSError:
-                continue
+    return inodes
+
+
+def connections_to(
+    port: int, pids: Iterable[int], table: dict[str, tuple[int, str]] | None = None
+) -> list[tuple[str, str]]:
+    """``(inode, TCP state)`` of each connection the processes ``pids`` hold to ``port``.
+
+    ``table`` (from :func:`tcp_table`) may be shared by several calls of one moment: the
+    table is the namespace's, and reading it is the slow part on a busy machine.
+    """
+    entries = tcp_table() if table is None else table
+    found = []
+    for inode in socket_inodes(pids):
+        remote_port, state = entries.get(inode, (0, ""))
+        if remote_port == port and state != "LISTEN":
+            found.append((inode, state))
     return found
 
 

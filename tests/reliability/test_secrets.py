@@ -43,7 +43,7 @@ from .echo_servers import (
     postgres_echo_server,
     redis_echo_server,
 )
-from .procs import gunicorn_command, served, until, uvicorn_command
+from .procs import ADAPTERS, served_together, until
 from .secrets_support import (
     every_log_record,
     leaks,
@@ -341,21 +341,15 @@ async def test_no_secret_in_views_metrics_logs_or_reprs(
     assert leaks(secret_forms(SECRET, USERS), texts) == []
 
 
-@pytest.fixture(params=["starlette-uvicorn", "django-gunicorn"])
-def adapter(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.mark.e2e
 def test_no_secret_in_what_an_adapter_serves_or_logs(
-    adapter: str,
     private_postgres: Any,
     private_redis: Callable[..., Any],
     slapd: Any,
     amqp_url: str,
     tmp_path: Path,
 ) -> None:
-    """Served by a real server, logging at DEBUG: no view, metric or log line has a secret."""
+    """Served by real servers, logging at DEBUG: no view, metric or log line has a secret."""
     cache = private_redis(password="the-right-one")
     with http_echo_server() as http_port, redis_echo_server() as redis_port:
         env = {
@@ -386,33 +380,39 @@ def test_no_secret_in_what_an_adapter_serves_or_logs(
         names = ["pg", "redis", "api", "directory", "broker"]
         for name in names:
             env[f"DEPHEALTH_{name.upper()}_CRITICAL"] = "yes"
-        command = {
-            "starlette-uvicorn": lambda port: uvicorn_command("starlette_app:app", port),
-            "django-gunicorn": lambda port: gunicorn_command("relproject.wsgi:application", port),
-        }[adapter]
-        if adapter.startswith("django"):
-            names += ["db-default", "cache-default"]
-        texts = []
+        expected = {
+            adapter: names
+            + (["db-default", "cache-default"] if adapter.startswith("django") else [])
+            for adapter in ADAPTERS
+        }
+        texts: list[str] = []
+        seen: dict[str, dict[str, str]] = {}
         with (
-            served(command, env, tmp_path) as server,
-            httpx.Client(base_url=server.base_url, timeout=30) as client,
+            served_together(ADAPTERS, env, tmp_path) as servers,
+            httpx.Client(timeout=60) as client,
         ):
-            until(
-                lambda: (
-                    client.get("/health/dependencies").json()["dependencies"].keys() >= set(names)
-                ),
-                "a result for every dependency",
-                timeout=60,
-            )
-            details = client.get("/health/details").json()
-            for path in VIEWS:
-                for method in ("GET", "HEAD", "POST"):
-                    answer = client.request(method, path)
-                    head = "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
-                    texts.append(f"{method} {path} {answer.status_code}\n{head}\n{answer.text}")
-            server.stop()
-            texts.append(server.stderr)
-    seen = {status["name"]: status["detail"] for status in details.values()}
-    assert {name: seen[name] for name in names} == dict.fromkeys(names, "auth_error")
+            for adapter, server in servers.items():
+                url = f"{server.base_url}/health/dependencies"
+                until(
+                    lambda url=url, adapter=adapter: (
+                        client.get(url).json()["dependencies"].keys() >= set(expected[adapter])
+                    ),
+                    f"a result for every dependency of {adapter}",
+                    timeout=60,
+                )
+                details = client.get(f"{server.base_url}/health/details").json()
+                seen[adapter] = {s["name"]: s["detail"] for s in details.values()}
+                for path in VIEWS:
+                    for method in ("GET", "HEAD", "POST"):
+                        answer = client.request(method, f"{server.base_url}{path}")
+                        head = "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
+                        texts.append(f"{method} {path} {answer.status_code}\n{head}\n{answer.text}")
+            for server in servers.values():
+                server.stop()
+                texts.append(server.stderr)
+    for adapter, names_of in expected.items():
+        assert {name: seen[adapter][name] for name in names_of} == dict.fromkeys(
+            names_of, "auth_error"
+        ), adapter
     assert leaks(secret_forms(SECRET, USERS), texts) == []
-    assert "Traceback" not in server.stderr
+    assert not any("Traceback" in server.stderr for server in servers.values())

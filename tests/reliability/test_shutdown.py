@@ -264,11 +264,15 @@ async def _tasks_of_ours() -> list[str]:
     ]
 
 
+WSGI_APPS = {"django": "relproject.wsgi:application", "flask": "flask_app:app"}
+
+
 @pytest.mark.e2e
-def test_django_under_gunicorn_stops_cleanly_while_checks_run(
-    every_dependency: Fleet, tmp_path: Any
+@pytest.mark.parametrize("framework", list(WSGI_APPS))
+def test_wsgi_app_under_gunicorn_stops_cleanly_while_checks_run(
+    framework: str, every_dependency: Fleet, tmp_path: Any
 ) -> None:
-    """A gunicorn worker told to stop mid-check exits in time, quietly, closing everything."""
+    """gunicorn workers (Django, Flask) stopped mid-check exit in time and leave nothing."""
     fleet = every_dependency
     env = {
         **fleet.environ,
@@ -278,7 +282,7 @@ def test_django_under_gunicorn_stops_cleanly_while_checks_run(
         "REL_CACHE_PORT": "6379",
         "REL_APP_NAME": APP_NAME,
     }
-    command = lambda port: gunicorn_command("relproject.wsgi:application", port, workers=2)  # noqa: E731
+    command = lambda port: gunicorn_command(WSGI_APPS[framework], port, workers=2)  # noqa: E731
     with (
         served(command, env, tmp_path) as server,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
