@@ -145,7 +145,7 @@ def test_a_ca_file_that_cannot_be_loaded_is_a_config_error(
 # -- properties: whatever the input, a DependencyHealth or a ConfigError with a message -----
 
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],

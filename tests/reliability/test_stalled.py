@@ -91,7 +91,7 @@ def test_a_check_that_blocks_the_loop_turns_livez_503(
         blocker.release.set()
         until(lambda: livez(views)[0] == 200, "/livez 200 once the loop runs again", 10)
     assert "no progress" in body
-    assert detected <= 2 * INTERVAL + 1.0
+    assert detected <= 2 * INTERVAL + 2.0  # the engine says 503 past 2 intervals; slack for probing
     said = [r.getMessage() for r in records if "engine not alive" in r.getMessage()]
     assert len(said) == 1
     assert "the checker loop has made no progress" in said[0]
@@ -163,7 +163,7 @@ def test_a_check_that_ignores_its_cancellation_turns_livez_503() -> None:
     finally:
         stubborn.release.set()
     assert "the check of stubborn:stubborn.test:1 has not ended" in body
-    assert detected <= 0.5 + 2 * INTERVAL + 1.0
+    assert detected <= 0.5 + 2 * INTERVAL + 2.0
     assert stopping < 3.0
     messages = [r.getMessage() for r in records]
     assert sum("engine not alive" in m for m in messages) == 1
