@@ -1,0 +1,85 @@
+"""What the report's sections share: the collected results and number formatting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOT_MEASURED = "not measured"
+
+
+class Results:
+    """The results of one ``scripts/bench`` run, by benchmark name."""
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        self.found = found
+
+    def data(self, name: str) -> dict[str, Any] | None:
+        entry = self.found.get(name)
+        return None if entry is None else entry["data"]
+
+    def reason(self, name: str) -> str:
+        entry = self.found.get(name)
+        if entry is None:
+            return "not run"
+        return str(entry["reason"] or "")
+
+    def command(self, name: str) -> str:
+        entry = self.found.get(name) or {}
+        run = entry.get("run") or {}
+        command = run.get("command")
+        if not command:
+            return ""
+        return f"Produced by `python {command} --json` ({run.get('seconds', '?')} s)."
+
+    def missing(self, name: str, what: str) -> str:
+        """The paragraph that stands where a benchmark's figures would be."""
+        return f"**{what}: not measured in this run** ({self.reason(name)}).\n"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    """A figure with ``digits`` significant digits (thousands grouped); ``-`` for none."""
+    if value is None:
+        return "-"
+    if abs(value) >= 10**digits:
+        return f"{value:,.0f}"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        return f"{value:,.0f}"
+    return text
+
+
+def med(summary: dict[str, Any] | None, digits: int = 3) -> str:
+    """``median (min..max)`` from a summary, or ``median (1 run)``."""
+    if not summary or summary.get("median") is None:
+        return "-"
+    median = num(summary["median"], digits)
+    if summary.get("n", 0) <= 1:
+        return f"{median} (1 run)"
+    return f"{median} ({num(summary['min'], digits)}..{num(summary['max'], digits)})"
+
+
+def median(summary: dict[str, Any] | None) -> float | None:
+    if not summary:
+        return None
+    value = summary.get("median")
+    return None if value is None else float(value)
+
+
+def verdict(value: float | None, limit: float, higher_is_better: bool) -> str:
+    """``met`` or ``missed`` for a median against its target; ``-`` when not measured."""
+    if value is None:
+        return "-"
+    ok = value >= limit if higher_is_better else value <= limit
+    return "met" if ok else "**missed**"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or not b:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,470 @@
+"""The sections of docs/benchmarks.md, one function each, from the collected results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report_format import NOT_MEASURED, Results, med, median, num, ratio, table, verdict
+
+__all__ = [
+    "Results",
+    "detection_section",
+    "herd_section",
+    "pool_section",
+    "requests_section",
+    "scheduler_section",
+    "summary_section",
+]
+
+LIB_NAMES = {
+    "ours": "ours (one thread, one loop)",
+    "dephealth-async": "dephealth, asyncio mode",
+    "dephealth-thread": "dephealth, thread mode",
+}
+
+
+def _sched(results: Results, key: str) -> dict[str, Any]:
+    data = results.data("scheduler") or {}
+    found: dict[str, Any] = data.get("summary", {}).get(key, {})
+    return found
+
+
+def summary_section(results: Results) -> str:
+    rows: list[list[str]] = []
+
+    def sched_row(label: str, key: str, field: str, limit: float, peer: str) -> None:
+        ours = _sched(results, f"ours/{key}").get(field)
+        other = _sched(results, f"{peer}/{key}").get(field)
+        rows.append(
+            [
+                label,
+                f"<= {num(limit)}" if field != "gap_late_p99_ms" else f"< {num(limit)}",
+                med(ours) if ours else NOT_MEASURED,
+                f"{med(other)} ({LIB_NAMES[peer].split(', ')[1]})" if other else "-",
+                verdict(median(ours), limit, higher_is_better=False),
+            ]
+        )
+
+    sched_row("CPU ms per 1,000 no-op checks, 1,000 endpoints", "noop/1000",
+              "cpu_ms_per_1000_checks", 20, "dephealth-async")  # fmt: skip
+    sched_row("CPU ms per 1,000 TCP checks, 1,000 endpoints", "tcp/1000",
+              "cpu_ms_per_1000_checks", 100, "dephealth-async")  # fmt: skip
+    sched_row("p99 lateness of check starts (ms), 1,000 endpoints, no-op", "noop/1000",
+              "gap_late_p99_ms", 20, "dephealth-thread")  # fmt: skip
+    sched_row("p99 lateness of check starts (ms), 1,000 endpoints, TCP", "tcp/1000",
+              "gap_late_p99_ms", 20, "dephealth-thread")  # fmt: skip
+    sched_row("resident memory per 1,000 endpoints (MiB), 1,000 no-op", "noop/1000",
+              "memory_mib_per_1000", 10, "dephealth-thread")  # fmt: skip
+
+    detection = (results.data("detection") or {}).get("results", {})
+    targets = (results.data("detection") or {}).get("targets", {})
+    for kind in ("tcp", "redis"):
+        for way, label in (("down_s", "down: to 503"), ("up_s", "back: to 200")):
+            ours = detection.get(kind, {}).get("ours", {}).get(way)
+            peer = detection.get(kind, {}).get("dephealth", {}).get(way)
+            limit = targets.get(way)
+            rows.append(
+                [
+                    f"detection, {kind}, {label} (s)",
+                    f"<= {num(limit)}" if limit else "-",
+                    med(ours) if ours else NOT_MEASURED,
+                    med(peer),
+                    verdict(median(ours), limit, False) if limit else "-",
+                ]
+            )
+
+    star = results.data("starlette") or {}
+    for field, label, limit in (
+        ("middleware_rps", "Starlette: trivial route with / without middleware, req/s", 0.97),
+        ("middleware_cpu", "Starlette: the same, by server CPU per request", 0.97),
+        ("health_rps", "Starlette: health endpoint / trivial route, req/s", 0.95),
+        ("health_cpu", "Starlette: the same, by server CPU per request", 0.95),
+    ):
+        ours = star.get("ours", {}).get(field)
+        peer = star.get("dephealth", {}).get(field)
+        verdict_ = verdict(median(ours), limit, True)
+        rows.append(
+            [label, f">= {limit}", med(ours) if ours else NOT_MEASURED, med(peer), verdict_]
+        )
+    django = (results.data("django") or {}).get("endpoints", {})
+    readyz = django.get("dephealth /readyz", {})
+    peer = next((v for k, v in django.items() if k.startswith("django-health-check")), {})
+    for field, label in (("rps_ratio", "req/s"), ("cpu_ratio", "server CPU per request")):
+        rows.append(
+            [
+                f"Django: health endpoint / trivial view, {label}",
+                ">= 0.95",
+                med(readyz.get(field)) if readyz else NOT_MEASURED,
+                f"{med(peer.get(field))} (django-health-check)" if peer else "-",
+                verdict(median(readyz.get(field)), 0.95, True),
+            ]
+        )
+    rows.append(["Flask: health endpoint / trivial route", ">= 0.95", *_flask_cells(results)])
+
+    herd = (results.data("herd") or {}).get("results", {})
+    ours = herd.get("ours", {})
+    peer = herd.get("dephealth", {})
+    rows.append(
+        [
+            "checks added by 500 concurrent health requests",
+            "0",
+            num(ours.get("extra_checks")) if ours else NOT_MEASURED,
+            num(peer.get("extra_checks")) if peer else "-",
+            verdict(ours.get("extra_checks"), 0, False),
+        ]
+    )
+    pool = results.data("pool") or {}
+    value = pool.get("ratio", {}).get("check")
+    rows.append(
+        [
+            "pool-mode PostgreSQL check / raw `SELECT 1` on the same pool",
+            "<= 1.2",
+            f"{num(value)} (per block {med(pool.get('ratio_blocks'))})" if pool else NOT_MEASURED,
+            "-",
+            verdict(value, 1.2, False),
+        ]
+    )
+    return "## Summary\n\n" + table(["figure", "target", "ours", "peer", "verdict"], rows)
+
+
+def _flask_cells(results: Results) -> list[str]:
+    data = results.data("flask")
+    if data is None:
+        return ["not measured here (the Flask adapter is not in this branch)", "-", "-"]
+    health = data.get("health_rps") or data.get("ours", {}).get("health_rps")
+    return [med(health), "-", verdict(median(health), 0.95, True)]
+
+
+def scheduler_section(results: Results) -> str:
+    out = ["## 1. Scheduler scale\n"]
+    data = results.data("scheduler")
+    if data is None:
+        return out[0] + "\n" + results.missing("scheduler", "Scheduler scale")
+    config = data.get("config", {})
+    out.append(
+        f"""
+`bench/scheduler.py` runs each library in processes of its own (`bench/scheduler_worker.py`):
+1,000 and 10,000 endpoints at a {num(config.get("interval_s"))} s interval, with a no-op
+checker (the scheduler's own cost) and with real TCP checks (connect and close) against a local
+{config.get("server", "server")}. Each run warms up for {num(config.get("warm_up_s"))} s (the
+first round is spread over one interval), then measures {num(config.get("seconds"))} s. Rounds:
+{config.get("rounds")} at 1,000 endpoints, {config.get("large_rounds")} at 10,000; the
+libraries take turns in each round. Every checker is wrapped in the same recorder, which notes
+when each check starts.
+
+- **CPU**: process CPU time (all threads) over the window, per 1,000 checks done.
+- **Lateness**: start-to-start gap of each endpoint's checks minus the interval, p99 over all
+  checks. (Our engine also measures lateness against its own schedule; its p99 is given in the
+  notes. It reads ~0 when the loop is overloaded, since a check due in the past starts at once;
+  the gap shows that case.)
+- **Memory**: resident memory at the end of the window minus that of a process of the same
+  library holding no endpoint, per 1,000 endpoints. Baselines: ours
+  {med(data.get("baselines", {}).get("ours"))} MiB, dephealth
+  {med(data.get("baselines", {}).get("dephealth"))} MiB.
+- **Done**: checks started in the window / checks the interval calls for.
+- **Down**: endpoints reported unhealthy at the end (every server was up: all are false alarms).
+
+Ours runs in its sync-app mode (one background thread running one event loop; the same engine
+runs on the app's loop in Starlette). dephealth's asyncio mode runs its tasks on one loop in one
+thread; its thread mode starts one thread per endpoint, each with an event loop of its own.
+dephealth accepts no timeout under 1 s: its checks run with 1 s, ours with 0.5 s.
+"""
+    )
+    rows = []
+    summary = data.get("summary", {})
+    for endpoints in (1000, 10000):
+        for checker in ("noop", "tcp"):
+            for lib in ("ours", "dephealth-async", "dephealth-thread"):
+                row = summary.get(f"{lib}/{checker}/{endpoints}")
+                if row is None:
+                    continue
+                notes = []
+                if row.get("errors"):
+                    notes.append("could not be measured: " + "; ".join(row["errors"]))
+                if median(row.get("thread_deaths")):
+                    notes.append(f"{num(median(row['thread_deaths']))} threads died")
+                if median(row.get("never_checked")):
+                    notes.append(
+                        f"{num(median(row['never_checked']))} endpoints never checked in the window"
+                    )
+                if lib == "ours" and median(row.get("schedule_late_p99_ms")) is not None:
+                    notes.append(f"p99 vs schedule {med(row['schedule_late_p99_ms'])} ms")
+                rows.append(
+                    [
+                        f"{endpoints:,}",
+                        "no-op" if checker == "noop" else "TCP",
+                        LIB_NAMES[lib],
+                        med(row.get("cpu_ms_per_1000_checks")),
+                        med(row.get("gap_late_p99_ms")),
+                        med(row.get("checks_done_ratio")),
+                        med(row.get("memory_mib_per_1000")),
+                        num(median(row.get("threads"))),
+                        num(median(row.get("unhealthy"))),
+                        "; ".join(notes),
+                    ]
+                )
+    out.append(
+        table(
+            [
+                "endpoints",
+                "checker",
+                "library",
+                "CPU ms / 1,000 checks",
+                "p99 lateness ms",
+                "done",
+                "MiB / 1,000 endpoints",
+                "threads",
+                "down",
+                "notes",
+            ],
+            rows,
+        )
+    )
+    ratios = []
+    for endpoints in (1000, 10000):
+        for checker in ("noop", "tcp"):
+            ours = summary.get(f"ours/{checker}/{endpoints}", {})
+            for peer in ("dephealth-async", "dephealth-thread"):
+                other = summary.get(f"{peer}/{checker}/{endpoints}", {})
+                if not other:
+                    continue
+                ratios.append(
+                    [
+                        f"{endpoints:,} {'no-op' if checker == 'noop' else 'TCP'}",
+                        LIB_NAMES[peer],
+                        ratio(
+                            median(ours.get("cpu_ms_per_1000_checks")),
+                            median(other.get("cpu_ms_per_1000_checks")),
+                        ),
+                        ratio(
+                            median(ours.get("memory_mib_per_1000")),
+                            median(other.get("memory_mib_per_1000")),
+                        ),
+                    ]
+                )
+    if ratios:
+        out.append("\nOurs against dephealth (ratios of medians; below 1: ours costs less):\n\n")
+        out.append(table(["case", "against", "CPU per check", "memory per endpoint"], ratios))
+    for note in data.get("notes", []):
+        out.append(f"\n- {note}")
+    out.append("\n" + results.command("scheduler") + "\n")
+    return "".join(out)
+
+
+def detection_section(results: Results) -> str:
+    head = "## 2. Detection time\n\n"
+    data = results.data("detection")
+    if data is None:
+        return head + results.missing("detection", "Detection time")
+    config = data.get("config", {})
+    targets = data.get("targets", {})
+    rows = []
+    for kind, by_lib in data.get("results", {}).items():
+        for lib, row in by_lib.items():
+            rows.append(
+                [
+                    kind,
+                    "ours" if lib == "ours" else "dephealth",
+                    med(row.get("down_s")),
+                    med(row.get("up_s")),
+                    num(row.get("missed", 0)),
+                ]
+            )
+    text = f"""`bench/detection.py` serves two apps under uvicorn side by side, both watching
+the same two dependencies: ours (Starlette with `DepHealthMiddleware`, polled on `/readyz`) and
+dephealth's (FastAPI with `dephealth_fastapi`, polled on `/health/dependencies`, its health
+endpoint). The dependencies: a TCP server (`TcpStubServer`) and a private redis-server
+(`PrivateRedis`), checked every {num(config.get("interval_s"))} s with a timeout of
+{num(config.get("timeout_s"))} s (dephealth: {num(config.get("peer_timeout_s"))} s, its
+minimum). The bench stops one server at a random moment, polls both apps every
+{num(config.get("poll_ms"))} ms until they answer 503, starts it again and polls until 200;
+{config.get("cycles")} cycles per dependency. Times run from the moment the bench began to stop
+the server (or the moment it accepted connections again) to the first 503 (or 200) seen.
+Targets: down <= interval + timeout + 100 ms = {num(targets.get("down_s"))} s, back <= interval
++ 100 ms = {num(targets.get("up_s"))} s; medians (min..max).
+
+"""
+    table_text = table(["dependency", "library", "down: to 503 (s)", "back: to 200 (s)",
+                        "changes not seen"], rows)  # fmt: skip
+    notes = "".join(f"\n- {note}" for note in data.get("notes", []))
+    return head + text + table_text + notes + "\n" + results.command("detection") + "\n"
+
+
+def requests_section(results: Results) -> str:
+    out = ["## 3. Request cost\n\n"]
+    out.append(
+        "Each health endpoint against a trivial route of the same app, served by a real server "
+        "and loaded with `wrk`, rounds alternated. The ratios are taken within each round; "
+        "the CPU ratio is the baseline's server CPU per request over the endpoint's (the req/s "
+        "ratio a quiet machine would show).\n\n"
+    )
+    rows = []
+    star = results.data("starlette")
+    if star is not None:
+        series = star.get("series", {})
+        for lib, health, label in (
+            ("ours", "ours /readyz", "ours, Starlette `/readyz`"),
+            ("dephealth", "dephealth /health/dependencies",
+             "dephealth 0.8.2, FastAPI `/health/dependencies`"),
+        ):  # fmt: skip
+            figures = star.get(lib)
+            if figures is None:
+                rows.append([label, "not measured", "", "", "", "", ""])
+                continue
+            rows.append(
+                [
+                    label,
+                    star["config"]["server"],
+                    med(series.get(health, {}).get("rps"), 4),
+                    med(figures.get("health_rps")),
+                    med(figures.get("health_cpu")),
+                    med(figures.get("middleware_rps")),
+                    med(figures.get("middleware_cpu")),
+                ]
+            )
+    else:
+        rows.append(["Starlette", results.missing("starlette", "Starlette").strip(), *[""] * 5])
+    flask = results.data("flask")
+    if flask is None:
+        rows.append(["ours, Flask `/readyz`", "not measured here (the Flask adapter is not in "
+                     "this branch)", "", "", "", "", ""])  # fmt: skip
+    django = results.data("django")
+    if django is not None:
+        server = django["config"]["server"]
+        for name, row in django.get("endpoints", {}).items():
+            if name.startswith("trivial"):
+                continue
+            label = "ours, Django `/readyz`" if name.startswith("dephealth") else name
+            rows.append(
+                [
+                    label,
+                    server,
+                    med(row.get("rps"), 4),
+                    med(row.get("rps_ratio")),
+                    med(row.get("cpu_ratio")),
+                    "-",
+                    "-",
+                ]
+            )
+    else:
+        rows.append(["Django", results.missing("django", "Django").strip(), *[""] * 5])
+    out.append(
+        table(
+            [
+                "endpoint",
+                "server",
+                "req/s",
+                "/ trivial, req/s",
+                "/ trivial, CPU",
+                "middleware: with / without, req/s",
+                "with / without, CPU",
+            ],
+            rows,
+        )
+    )
+    out.append("\nTargets: health endpoint / trivial route >= 0.95; with / without >= 0.97.\n")
+    if star is not None:
+        asgi = star.get("asgi_us", {})
+        out.append(
+            f"\nOur Starlette app alone, in process (no server), µs per request: `/` without "
+            f"the middleware {med(asgi.get('plain'))}, with it {med(asgi.get('with'))}, "
+            f"`/readyz` {med(asgi.get('readyz'))}. "
+            f"Load: {star['config']['load']}, {star['config']['rounds']} rounds. "
+            + results.command("starlette")
+            + "\n"
+        )
+    if django is not None:
+        peer = next((v for k, v in django["endpoints"].items() if "health-check" in k), None)
+        ours = django["endpoints"].get("dephealth /readyz", {})
+        out.append(
+            f"\nDjango: {django['config']['load']}, {django['config']['rounds']} rounds; "
+            f"server CPU per request: trivial view "
+            f"{med(django['endpoints'].get('trivial /ping', {}).get('cpu_us'))} µs, `/readyz` "
+            f"{med(ours.get('cpu_us'))} µs"
+            + (f", django-health-check {med(peer.get('cpu_us'))} µs" if peer else "")
+            + ". "
+            + results.command("django")
+            + "\n"
+        )
+        for note in django.get("notes", []):
+            out.append(f"\n- {note}\n")
+    for note in (star or {}).get("notes", []):
+        out.append(f"\n- {note}\n")
+    return "".join(out)
+
+
+def herd_section(results: Results) -> str:
+    head = "## 4. Herd\n\n"
+    data = results.data("herd")
+    if data is None:
+        return head + results.missing("herd", "Herd")
+    config = data.get("config", {})
+    rows = []
+    for lib, row in data.get("results", {}).items():
+        rows.append(
+            [
+                "ours `/readyz`" if lib == "ours" else "dephealth `/health/dependencies`",
+                ", ".join(f"{k}: {v}" for k, v in row.get("statuses", {}).items()),
+                num(row.get("burst_s")),
+                num(row.get("checks_seen")),
+                num(row.get("checks_scheduled")),
+                num(row.get("extra_checks")),
+            ]
+        )
+    text = f"""`bench/herd.py`: the app's one dependency is a counting TCP server, checked every
+{num(config.get("interval_s"))} s. Right after a scheduled check, {config.get("requests")}
+requests are sent at once ({config.get("client")}) to the health endpoint, served by uvicorn.
+The server counts the connections (checks) it sees during the burst; the schedule alone calls for
+the number in "scheduled" (checks due during the burst). Target: no extra check.
+
+"""
+    django = (results.data("django") or {}).get("endpoints", {})
+    peer = next((v for k, v in django.items() if "health-check" in k), None)
+    tail = ""
+    if peer:
+        tail = (
+            f"\nFor comparison, from the Django run above: django-health-check opened "
+            f"{med(peer.get('pg_sessions_per_1000'))} new PostgreSQL sessions per 1,000 requests "
+            f"(it checks on every request); `/readyz` "
+            f"{med(django.get('dephealth /readyz', {}).get('pg_sessions_per_1000'))}.\n"
+        )
+    return (
+        head
+        + text
+        + table(["endpoint", "answers", "burst s", "checks seen", "scheduled", "extra"], rows)
+        + tail
+        + "\n"
+        + results.command("herd")
+        + "\n"
+    )
+
+
+def pool_section(results: Results) -> str:
+    head = "## Pool-mode check\n\n"
+    data = results.data("pool")
+    if data is None:
+        return head + results.missing("pool", "Pool-mode check")
+    latency = data.get("latency_us", {})
+    config = data.get("config", {})
+    return (
+        head + f"`bench/pool_check.py`: one round trip on one asyncpg pool ({config.get('pool')}), "
+        f"{config.get('blocks')} alternated blocks of {config.get('per_block')}: the raw "
+        f"`acquire()` + `SELECT 1`, the checker's `check()` as the engine runs it, and "
+        f"`check_now()` with the engine's bookkeeping. Medians, µs (per-block medians "
+        f"min..max):\n\n"
+        + table(
+            ["operation", "median µs", "per block", "/ raw"],
+            [
+                [
+                    name,
+                    num(row.get("median")),
+                    med(row.get("block_medians")),
+                    num(data.get("ratio", {}).get(name)),
+                ]
+                for name, row in latency.items()
+            ],
+        )
+        + "\nTarget: check / raw <= 1.2. "
+        + results.command("pool")
+        + "\n"
+    )
