@@ -33,9 +33,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from benchserver import PEER_PYTHON  # noqa: E402
 from tests.support.servers import PrivateRedis  # noqa: E402
 
-PEER_PYTHON = Path(os.environ.get("DH_BENCH_PEER_PYTHON", HERE / ".venv-peers" / "bin" / "python"))
 LIBS = ("ours", "dephealth-async", "dephealth-thread")
 CHECKERS = ("noop", "tcp")
 #: Seconds a worker may take before it counts as "could not be measured".

@@ -26,8 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,67 +35,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchserver import PEER_PYTHON, Uvicorn, cpu_seconds
 from benchstats import paired, ratio, summary
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
-HERE = Path(__file__).resolve().parent
-PEER_PYTHON = Path(os.environ.get("DH_BENCH_PEER_PYTHON", HERE / ".venv-peers" / "bin" / "python"))
+
+def server(python: str, module: str, with_dephealth: bool) -> Uvicorn:
+    """The app with or without dephealth, checking the local Redis over TCP every 15 s."""
+    return Uvicorn(python, module, {"DH_BENCH_MIDDLEWARE": "1" if with_dephealth else "0"})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """One uvicorn process serving ``module:app`` with the given Python."""
-
-    def __init__(self, python: str, module: str, with_dephealth: bool) -> None:
-        self.port = free_port()
-        env = {**os.environ, "DH_BENCH_MIDDLEWARE": "1" if with_dephealth else "0"}
-        env.pop("DH_BENCH_DEPS", None)
-        if python != sys.executable:
-            env.pop("PYTHONPATH", None)  # the peer sees its own packages only
-        self.process = subprocess.Popen(
-            [
-                *(python, "-m", "uvicorn", f"{module}:app", "--app-dir", str(HERE)),
-                *("--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"),
-                *("--loop", "asyncio", "--http", "h11"),
-                *("--no-access-log", "--log-level", "warning"),
-            ],
-            env=env,
-        )
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"uvicorn {module} did not start")
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(server: Server, path: str, duration: int, connections: int) -> tuple[float, float]:
+def wrk(server: Uvicorn, path: str, duration: int, connections: int) -> tuple[float, float]:
     """Load ``path``: (req/s, server CPU µs per request); fails on any non-2xx answer."""
     url = server.url(path)
     cpu_before = cpu_seconds(server.process.pid)
@@ -218,8 +167,8 @@ def main() -> None:
 
     notes: list[str] = []
     servers = {
-        "ours-plain": Server(sys.executable, "app_ours", with_dephealth=False),
-        "ours-with": Server(sys.executable, "app_ours", with_dephealth=True),
+        "ours-plain": server(sys.executable, "app_ours", with_dephealth=False),
+        "ours-with": server(sys.executable, "app_ours", with_dephealth=True),
     }
     # (series name, server, path)
     series = [
@@ -229,8 +178,8 @@ def main() -> None:
     ]
     try:
         if args.peer_python.exists():
-            servers["dh-plain"] = Server(str(args.peer_python), "app_dephealth", False)
-            servers["dh-with"] = Server(str(args.peer_python), "app_dephealth", True)
+            servers["dh-plain"] = server(str(args.peer_python), "app_dephealth", False)
+            servers["dh-with"] = server(str(args.peer_python), "app_dephealth", True)
             series += [
                 ("dephealth / without", "dh-plain", "/"),
                 ("dephealth / with", "dh-with", "/"),
@@ -241,16 +190,16 @@ def main() -> None:
         wait_ready(servers["ours-with"].url("/readyz"))
         if "dh-with" in servers:
             wait_ready(servers["dh-with"].url("/health/dependencies"))
-        for _, server, path in series:
-            wrk(servers[server], path, 1, args.connections)  # warm-up
+        for _, name, path in series:
+            wrk(servers[name], path, 1, args.connections)  # warm-up
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in series}
         for round_ in range(args.rounds):
             shift = round_ % len(series)
-            for name, server, path in series[shift:] + series[:shift]:
-                runs[name].append(wrk(servers[server], path, args.duration, args.connections))
+            for name, key, path in series[shift:] + series[:shift]:
+                runs[name].append(wrk(servers[key], path, args.duration, args.connections))
     finally:
-        for server in servers.values():
-            server.stop()
+        for running in servers.values():
+            running.stop()
 
     costs = asyncio.run(asgi_cost(args.rounds))
     result: dict[str, Any] = {
