@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,37 @@ def why_missing(run: dict[str, Any], log_path: Path) -> str:
     return reason
 
 
+def reflow(text: str, width: int = 100) -> str:
+    """Fill the prose paragraphs and list items of ``text``; tables and headings stay."""
+    blocks = []
+    for block in text.split("\n\n"):
+        lines = block.strip("\n").splitlines()
+        if not lines or lines[0].startswith(("|", "#", "    ", "```")):
+            blocks.append(block.strip("\n"))
+            continue
+        items: list[list[str]] = []
+        for line in lines:
+            if line.startswith("- ") or not items:
+                items.append([line.strip()])
+            else:
+                items[-1].append(line.strip())
+        filled = []
+        for item in items:
+            joined = " ".join(item)
+            indent = "  " if joined.startswith("- ") else ""
+            filled.append(
+                textwrap.fill(
+                    joined,
+                    width,
+                    subsequent_indent=indent,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+        blocks.append("\n".join(filled))
+    return "\n\n".join(blocks) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("bench/.results"))
@@ -121,7 +153,7 @@ def main() -> None:
         herd_section(results),
         pool_section(results),
     ]
-    args.output.write_text("\n".join(part.rstrip("\n") + "\n" for part in parts))
+    args.output.write_text("\n".join(reflow(part) for part in parts))
 
 
 if __name__ == "__main__":
