@@ -19,15 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from report_format import Results
 from report_sections import (
-    Results,
     detection_section,
     herd_section,
     pool_section,
     requests_section,
     scheduler_section,
-    summary_section,
 )
+from report_summary import summary_section
 
 HEADER = """\
 # Benchmarks

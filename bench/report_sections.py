@@ -1,19 +1,16 @@
-"""The sections of docs/benchmarks.md, one function each, from the collected results."""
+"""The detailed sections of docs/benchmarks.md, one function each."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from report_format import NOT_MEASURED, Results, med, median, num, ratio, table, verdict
+from report_format import Results, med, median, num, ratio, table
 
 __all__ = [
-    "Results",
+    "LIB_NAMES",
     "detection_section",
     "herd_section",
     "pool_section",
     "requests_section",
     "scheduler_section",
-    "summary_section",
 ]
 
 LIB_NAMES = {
@@ -21,118 +18,6 @@ LIB_NAMES = {
     "dephealth-async": "dephealth, asyncio mode",
     "dephealth-thread": "dephealth, thread mode",
 }
-
-
-def _sched(results: Results, key: str) -> dict[str, Any]:
-    data = results.data("scheduler") or {}
-    found: dict[str, Any] = data.get("summary", {}).get(key, {})
-    return found
-
-
-def summary_section(results: Results) -> str:
-    rows: list[list[str]] = []
-
-    def sched_row(label: str, key: str, field: str, limit: float, peer: str) -> None:
-        ours = _sched(results, f"ours/{key}").get(field)
-        other = _sched(results, f"{peer}/{key}").get(field)
-        rows.append(
-            [
-                label,
-                f"<= {num(limit)}" if field != "gap_late_p99_ms" else f"< {num(limit)}",
-                med(ours) if ours else NOT_MEASURED,
-                f"{med(other)} ({LIB_NAMES[peer].split(', ')[1]})" if other else "-",
-                verdict(median(ours), limit, higher_is_better=False),
-            ]
-        )
-
-    sched_row("CPU ms per 1,000 no-op checks, 1,000 endpoints", "noop/1000",
-              "cpu_ms_per_1000_checks", 20, "dephealth-async")  # fmt: skip
-    sched_row("CPU ms per 1,000 TCP checks, 1,000 endpoints", "tcp/1000",
-              "cpu_ms_per_1000_checks", 100, "dephealth-async")  # fmt: skip
-    sched_row("p99 lateness of check starts (ms), 1,000 endpoints, no-op", "noop/1000",
-              "gap_late_p99_ms", 20, "dephealth-thread")  # fmt: skip
-    sched_row("p99 lateness of check starts (ms), 1,000 endpoints, TCP", "tcp/1000",
-              "gap_late_p99_ms", 20, "dephealth-thread")  # fmt: skip
-    sched_row("resident memory per 1,000 endpoints (MiB), 1,000 no-op", "noop/1000",
-              "memory_mib_per_1000", 10, "dephealth-thread")  # fmt: skip
-
-    detection = (results.data("detection") or {}).get("results", {})
-    targets = (results.data("detection") or {}).get("targets", {})
-    for kind in ("tcp", "redis"):
-        for way, label in (("down_s", "down: to 503"), ("up_s", "back: to 200")):
-            ours = detection.get(kind, {}).get("ours", {}).get(way)
-            peer = detection.get(kind, {}).get("dephealth", {}).get(way)
-            limit = targets.get(way)
-            rows.append(
-                [
-                    f"detection, {kind}, {label} (s)",
-                    f"<= {num(limit)}" if limit else "-",
-                    med(ours) if ours else NOT_MEASURED,
-                    med(peer),
-                    verdict(median(ours), limit, False) if limit else "-",
-                ]
-            )
-
-    star = results.data("starlette") or {}
-    for field, label, limit in (
-        ("middleware_rps", "Starlette: trivial route with / without middleware, req/s", 0.97),
-        ("middleware_cpu", "Starlette: the same, by server CPU per request", 0.97),
-        ("health_rps", "Starlette: health endpoint / trivial route, req/s", 0.95),
-        ("health_cpu", "Starlette: the same, by server CPU per request", 0.95),
-    ):
-        ours = star.get("ours", {}).get(field)
-        peer = star.get("dephealth", {}).get(field)
-        verdict_ = verdict(median(ours), limit, True)
-        rows.append(
-            [label, f">= {limit}", med(ours) if ours else NOT_MEASURED, med(peer), verdict_]
-        )
-    django = (results.data("django") or {}).get("endpoints", {})
-    readyz = django.get("dephealth /readyz", {})
-    peer = next((v for k, v in django.items() if k.startswith("django-health-check")), {})
-    for field, label in (("rps_ratio", "req/s"), ("cpu_ratio", "server CPU per request")):
-        rows.append(
-            [
-                f"Django: health endpoint / trivial view, {label}",
-                ">= 0.95",
-                med(readyz.get(field)) if readyz else NOT_MEASURED,
-                f"{med(peer.get(field))} (django-health-check)" if peer else "-",
-                verdict(median(readyz.get(field)), 0.95, True),
-            ]
-        )
-    rows.append(["Flask: health endpoint / trivial route", ">= 0.95", *_flask_cells(results)])
-
-    herd = (results.data("herd") or {}).get("results", {})
-    ours = herd.get("ours", {})
-    peer = herd.get("dephealth", {})
-    rows.append(
-        [
-            "checks added by 500 concurrent health requests",
-            "0",
-            num(ours.get("extra_checks")) if ours else NOT_MEASURED,
-            num(peer.get("extra_checks")) if peer else "-",
-            verdict(ours.get("extra_checks"), 0, False),
-        ]
-    )
-    pool = results.data("pool") or {}
-    value = pool.get("ratio", {}).get("check")
-    rows.append(
-        [
-            "pool-mode PostgreSQL check / raw `SELECT 1` on the same pool",
-            "<= 1.2",
-            f"{num(value)} (per block {med(pool.get('ratio_blocks'))})" if pool else NOT_MEASURED,
-            "-",
-            verdict(value, 1.2, False),
-        ]
-    )
-    return "## Summary\n\n" + table(["figure", "target", "ours", "peer", "verdict"], rows)
-
-
-def _flask_cells(results: Results) -> list[str]:
-    data = results.data("flask")
-    if data is None:
-        return ["not measured here (the Flask adapter is not in this branch)", "-", "-"]
-    health = data.get("health_rps") or data.get("ours", {}).get("health_rps")
-    return [med(health), "-", verdict(median(health), 0.95, True)]
 
 
 def scheduler_section(results: Results) -> str:
@@ -204,7 +89,8 @@ dephealth accepts no timeout under 1 s: its checks run with 1 s, ours with 0.5 s
                     ]
                 )
     out.append(
-        table(
+        "\n"
+        + table(
             [
                 "endpoints",
                 "checker",
@@ -245,9 +131,8 @@ dephealth accepts no timeout under 1 s: its checks run with 1 s, ours with 0.5 s
     if ratios:
         out.append("\nOurs against dephealth (ratios of medians; below 1: ours costs less):\n\n")
         out.append(table(["case", "against", "CPU per check", "memory per endpoint"], ratios))
-    for note in data.get("notes", []):
-        out.append(f"\n- {note}")
-    out.append("\n" + results.command("scheduler") + "\n")
+    out.append("".join(f"\n- {note}" for note in data.get("notes", [])))
+    out.append("\n\n" + results.command("scheduler") + "\n")
     return "".join(out)
 
 
@@ -287,7 +172,7 @@ Targets: down <= interval + timeout + 100 ms = {num(targets.get("down_s"))} s, b
     table_text = table(["dependency", "library", "down: to 503 (s)", "back: to 200 (s)",
                         "changes not seen"], rows)  # fmt: skip
     notes = "".join(f"\n- {note}" for note in data.get("notes", []))
-    return head + text + table_text + notes + "\n" + results.command("detection") + "\n"
+    return head + text + table_text + notes + "\n\n" + results.command("detection") + "\n"
 
 
 def requests_section(results: Results) -> str:

@@ -67,7 +67,7 @@ def run_worker(
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
-        return {"error": f"did not finish within {limit:g} s"}
+        return {"error": f"did not finish within {limit:.0f} s"}
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
@@ -125,6 +125,7 @@ def summarise(
             "rss_mib": spread([r["rss_kib"] / 1024 for r in ok]),
             "memory_mib_per_1000": spread(memory),
             "threads": spread(numbers(ok, "threads")),
+            "threads_added": spread(numbers(ok, "threads_added")),
             "thread_deaths": spread(numbers(ok, "thread_deaths")),
             "never_checked": spread(numbers(ok, "endpoints_never_checked")),
             "unhealthy": spread(numbers(ok, "unhealthy")),
