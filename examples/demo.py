@@ -1,11 +1,13 @@
 """A self-contained tour of dephealth-suite: stub dependencies, live checks, health endpoints.
 
-Run it with ``scripts/demo`` (or ``python examples/demo.py``). It starts three stub
-dependencies in this process (a TCP server, an HTTP server answering 200 on ``/health`` and a
-gRPC health server), adds the local PostgreSQL and Redis when they are reachable, checks all
-of them every second, and serves the health endpoints and ``/metrics`` on 127.0.0.1. A few
-seconds in it stops the HTTP stub, then brings it back, so the transitions show in the log
-and in ``/readyz?verbose``. Ctrl-C stops it; ``--duration SECONDS`` stops it by itself.
+Run it with ``scripts/demo`` (or ``python examples/demo.py``). It is a FastAPI app under
+uvicorn on 127.0.0.1. It starts three stub dependencies in this process (a TCP server, an HTTP
+server answering 200 on ``/health`` and a gRPC health server); when the local PostgreSQL and
+Redis answer, the app opens its own asyncpg pool and redis client and the checks borrow from
+them (pool mode). Everything is checked every second; ``DepHealthMiddleware`` serves the health
+endpoints and ``/metrics``. A few seconds in the HTTP stub stops, then comes back, so the
+transitions show in the log and in ``/readyz?verbose``. Ctrl-C stops it; ``--duration SECONDS``
+stops it by itself.
 """
 
 from __future__ import annotations
@@ -16,25 +18,35 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from http import HTTPStatus
-from urllib.parse import urlsplit
+from contextlib import asynccontextmanager
 
+import asyncpg
 import grpc
 import httpx
+import uvicorn
+from fastapi import FastAPI, Request
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
 
 from dephealth_core import (
+    Dependency,
     DependencyHealth,
-    HealthViews,
     StateChange,
     grpc_check,
     http_check,
+    postgres_check,
+    redis_check,
     tcp_check,
 )
+from dephealth_core._views import DEFAULT_PATHS
+from dephealth_starlette import DepHealthMiddleware
 
 LOCALHOST = "127.0.0.1"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 FIRST_OUTAGE_AFTER = 4.0
 OUTAGE_LENGTH = 4.0
 TIME_BETWEEN_OUTAGES = 20.0
@@ -97,56 +109,6 @@ async def reachable(port: int) -> bool:
     return True
 
 
-class ViewServer:
-    """A minimal HTTP/1.1 server that routes the health paths to :class:`HealthViews`."""
-
-    def __init__(self, views: HealthViews) -> None:
-        self.views = views
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(
-            ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError
-        ):
-            request_line = (await reader.readuntil(b"\r\n")).decode("latin-1").split()
-            headers: dict[str, str] = {}
-            while (line := await reader.readuntil(b"\r\n")) != b"\r\n" and len(headers) < 100:
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if len(request_line) != 3:
-                await self._write(writer, 400, (), b"bad request\n", head=False)
-                return
-            method, target, _ = request_line
-            url = urlsplit(target)
-            view = self.views.match(url.path)
-            if view is None:
-                body = "".join(f"{path}\n" for path in self.views.paths.values()).encode()
-                status = 200 if url.path == "/" else 404
-                await self._write(writer, status, (), body, head=method == "HEAD")
-                return
-            response = self.views.handle(view, method=method, query=url.query, headers=headers)
-            await self._write(
-                writer, response.status, response.headers, response.body, head=method == "HEAD"
-            )
-        writer.close()
-
-    @staticmethod
-    async def _write(
-        writer: asyncio.StreamWriter,
-        status: int,
-        headers: tuple[tuple[str, str], ...],
-        body: bytes,
-        *,
-        head: bool,
-    ) -> None:
-        if not headers:
-            headers = (("content-type", "text/plain; charset=utf-8"),)
-        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
-        lines += [f"{name}: {value}" for name, value in headers if name != "content-length"]
-        lines += [f"content-length: {len(body)}", "connection: close", "", ""]
-        writer.write("\r\n".join(lines).encode("latin-1") + (b"" if head else body))
-        await writer.drain()
-
-
 def print_change(change: StateChange) -> None:
     """The ``on_change`` listener: one line per transition."""
     before, after = change.previous, change.current
@@ -182,49 +144,79 @@ async def outages(stub: HttpStub, base: str) -> None:
         await asyncio.sleep(TIME_BETWEEN_OUTAGES)
 
 
+def build_app(dependencies: list[Dependency], pools: dict[str, object]) -> FastAPI:
+    """The demo service: a FastAPI app whose own pools the checks borrow from."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checks = list(dependencies)
+        pg_pool = redis_client = None
+        if await reachable(5432):
+            pg_pool = await asyncpg.create_pool(PG_URL, min_size=1, max_size=4)
+            checks.append(postgres_check("postgres", pool=pg_pool, critical=False))
+        if await reachable(6379):
+            redis_client = Redis.from_url(REDIS_URL)
+            checks.append(redis_check("redis", client=redis_client, critical=False))
+        dh = DependencyHealth(
+            "demo-service",
+            "demo",
+            *checks,
+            check_interval=1.0,
+            timeout=0.5,
+            registry=CollectorRegistry(),
+        )
+        dh.on_change(print_change)
+        app.state.dephealth = dh
+        pools.update(postgres=pg_pool, redis=redis_client)
+        print(f"demo: checking {', '.join(d.name for d in checks)}", flush=True)
+        try:
+            yield
+        finally:
+            if pg_pool is not None:
+                await pg_pool.close()
+            if redis_client is not None:
+                await redis_client.aclose()
+
+    app = FastAPI(lifespan=lifespan)
+    app.add_middleware(DepHealthMiddleware, metrics=True, show_details="always")
+
+    @app.get("/")
+    async def root(request: Request) -> dict[str, object]:
+        dh: DependencyHealth = request.app.state.dephealth
+        return {"service": "demo-service", "dependencies": dh.health()}
+
+    return app
+
+
 async def main(port: int, duration: float | None) -> int:
     tcp_stub, http_stub = TcpStub(), HttpStub()
     await tcp_stub.start()
     await http_stub.start()
     grpc_server, grpc_port = start_grpc_stub()
-
     dependencies = [
         http_check("payment-api", url=f"http://{LOCALHOST}:{http_stub.port}/health", critical=True),
         tcp_check("ledger", host=LOCALHOST, port=tcp_stub.port, critical=True),
         grpc_check("inventory", url=f"grpc://{LOCALHOST}:{grpc_port}", critical=False),
     ]
-    for name, local_port in (("postgres", 5432), ("redis", 6379)):
-        if await reachable(local_port):
-            dependencies.append(tcp_check(name, host=LOCALHOST, port=local_port, critical=False))
-
-    registry = CollectorRegistry()
-    dh = DependencyHealth(
-        "demo-service",
-        "demo",
-        *dependencies,
-        check_interval=1.0,
-        timeout=0.5,
-        registry=registry,
-    )
-    dh.on_change(print_change)
-    views = HealthViews(dh, show_details="always", metrics=True, registry=registry)
-    try:
-        server = await asyncio.start_server(ViewServer(views).handle, LOCALHOST, port)
-    except OSError as exc:
-        print(f"demo: cannot listen on {LOCALHOST}:{port} ({exc.strerror}); try --port")
+    app = build_app(dependencies, {})
+    config = uvicorn.Config(app, host=LOCALHOST, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    server_task = asyncio.create_task(server.serve())
+    # uvicorn tells that it listens only through this flag.
+    while not server.started and not server_task.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    if server_task.done():
+        print(f"demo: cannot serve on {LOCALHOST}:{port}; try --port", flush=True)
         await tcp_stub.stop()
         await http_stub.stop()
         grpc_server.stop(None)
         return 1
-    port = server.sockets[0].getsockname()[1]
+    port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://{LOCALHOST}:{port}"
-
-    await dh.start()
-    print(f"demo: checking {', '.join(d.name for d in dependencies)}", flush=True)
-    print("demo: endpoints (details are shown to everyone in this demo only):")
-    for path in views.paths.values():
+    print("demo: a FastAPI app; endpoints (details shown to everyone in this demo only):")
+    for path in ("/", *DEFAULT_PATHS.values(), "/readyz?verbose"):
         print(f"demo:   {base}{path}")
-    print(f"demo:   {base}/readyz?verbose", flush=True)
+    sys.stdout.flush()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -239,9 +231,8 @@ async def main(port: int, duration: float | None) -> int:
     outage_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await outage_task
-    await dh.stop()
-    server.close()
-    await server.wait_closed()
+    server.should_exit = True
+    await server_task
     await tcp_stub.stop()
     await http_stub.stop()
     await loop.run_in_executor(None, lambda: grpc_server.stop(None).wait())

@@ -64,7 +64,7 @@ def test_runserver_starts_checks_only_in_the_serving_child(app_name: str) -> Non
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while not reachable(port):
             assert process.poll() is None
             assert time.monotonic() < deadline

@@ -1,0 +1,247 @@
+"""``DepHealth``: the Flask extension, one engine per app, state in ``app.extensions``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import weakref
+from collections.abc import Mapping
+from typing import Any, get_args
+
+from flask import Flask, current_app
+from prometheus_client.registry import CollectorRegistry
+
+from dephealth_core import ConfigError, Dependency, DependencyHealth, HealthViews
+from dephealth_core._validation import Duration
+from dephealth_core._views import ShowDetails
+
+from ._blueprint import make_blueprint
+from ._config import build_engine, extension_options
+from ._sources import bind_to_app
+from ._starter import StartOnFirstRequest
+from ._state import DepHealthState, StartMode
+
+EXTENSION_KEY = "dephealth"
+
+
+class DepHealth:
+    """Background dependency checks, health endpoints and metrics for Flask apps.
+
+    Use it directly (``DepHealth(app, ...)``) or with an app factory (``dephealth =
+    DepHealth(...)`` at import time, ``dephealth.init_app(app)`` in the factory). Each app gets
+    its own :class:`~dephealth_core.DependencyHealth`, kept in ``app.extensions["dephealth"]``.
+
+    Every keyword left to ``None`` is read from ``app.config`` (``DEPHEALTH_NAME``,
+    ``DEPHEALTH_<DEP>_URL``..., ``DEPHEALTH_PREFIX``, ``DEPHEALTH_SHOW_DETAILS``...); code
+    beats the environment, which beats ``app.config``.
+
+    Args:
+        app: the app, or ``None`` to call :meth:`init_app` later.
+        *dependencies: what the factories (``postgres_check``...) return. A ``pool=`` or
+            ``client=`` may be a zero-argument callable (``lambda: db.engine``), resolved in
+            the app's context when checks start, or a Flask-SQLAlchemy ``db`` object.
+        name: the service name (``DEPHEALTH_NAME``).
+        group: the service group (``DEPHEALTH_GROUP``).
+        check_interval: default interval of every dependency.
+        timeout: default timeout of every dependency.
+        initial_delay: default delay before the first check.
+        failure_threshold: default failures in a row that make an endpoint unhealthy.
+        success_threshold: default successes in a row that make it healthy again.
+        prefix: a common prefix for the health paths (``"/ops"``).
+        paths: view name -> path overrides; ``None`` as a path disables that view.
+        show_details: ``"never"`` (default), ``"token"``, ``"always"`` or a callable that
+            receives the Flask request and says whether details may be shown.
+        details_token: the bearer token of ``show_details="token"``.
+        metrics: serve ``/metrics`` (the engine's registry) from the blueprint.
+        registry: the prometheus registry of the metrics. Default: a new one per app, since
+            two engines cannot share a registry.
+        start: when checks start. ``"first_request"`` (default): at the first request the
+            process serves; ``"init_app"``: at ``init_app`` too (in gunicorn's master with
+            ``--preload``: in each worker right after its fork; in a process that the
+            development server's reloader would replace: at the first request);
+            ``"manual"``: only on :meth:`start`.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *dependencies: Dependency,
+        name: str | None = None,
+        group: str | None = None,
+        check_interval: Duration | None = None,
+        timeout: Duration | None = None,
+        initial_delay: Duration | None = None,
+        failure_threshold: int | None = None,
+        success_threshold: int | None = None,
+        prefix: str | None = None,
+        paths: Mapping[str, str | None] | None = None,
+        show_details: ShowDetails | None = None,
+        details_token: str | None = None,
+        metrics: bool | None = None,
+        registry: CollectorRegistry | None = None,
+        start: StartMode | None = None,
+    ) -> None:
+        if app is not None and not isinstance(app, Flask):
+            raise TypeError(
+                f"DepHealth(app, *dependencies): app must be a Flask app or None, got "
+                f"{type(app).__name__}"
+            )
+        self.dependencies = dependencies
+        self._engine_options: dict[str, Any] = {
+            "name": name,
+            "group": group,
+            "check_interval": check_interval,
+            "timeout": timeout,
+            "initial_delay": initial_delay,
+            "failure_threshold": failure_threshold,
+            "success_threshold": success_threshold,
+        }
+        self._view_options: dict[str, Any] = {
+            "prefix": prefix,
+            "paths": paths,
+            "show_details": show_details,
+            "details_token": details_token,
+            "metrics": metrics,
+            "start": start,
+        }
+        self._registry = registry
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Build the app's engine and views, register the blueprint and the start hook.
+
+        Raises:
+            ConfigError: for invalid settings, naming the dependency and the field.
+            RuntimeError: when the app already has a dephealth extension.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(f"app {app.name!r} already has a dephealth extension")
+        options = {**extension_options(app.config)}
+        options.update({k: v for k, v in self._view_options.items() if v is not None})
+        start = options.pop("start", "first_request")
+        if start not in get_args(StartMode):
+            raise ConfigError("expected 'first_request', 'init_app' or 'manual'", field="start")
+        registry = self._registry if self._registry is not None else CollectorRegistry()
+        engine = build_engine(
+            app.config,
+            [bind_to_app(dependency, app) for dependency in self.dependencies],
+            registry=registry,
+            **{k: v for k, v in self._engine_options.items() if v is not None},
+        )
+        try:
+            views = HealthViews(
+                engine,
+                prefix=options.get("prefix", ""),
+                paths=options.get("paths"),
+                show_details=options.get("show_details", "never"),
+                details_token=options.get("details_token"),
+                metrics=_as_bool(options.get("metrics", False), "metrics"),
+            )
+        except ConfigError:
+            if engine.collector is not None:
+                engine.collector.unregister()
+            raise
+        state = DepHealthState(engine, views, start)
+        app.extensions[EXTENSION_KEY] = state
+        app.register_blueprint(make_blueprint(views))
+        if start != "manual":
+            StartOnFirstRequest(app, state).install()
+        if start == "init_app" and not _reloader_may_replace(app):
+            if _in_prefork_master():
+                _start_in_forked_children(state)
+            else:
+                state.start()
+
+    # -- per-app access ---------------------------------------------------------------
+
+    def state(self, app: Flask | None = None) -> DepHealthState:
+        """The state of ``app`` (default: the current app).
+
+        Raises:
+            RuntimeError: when ``init_app`` was not called for that app.
+        """
+        target = app if app is not None else current_app
+        try:
+            state: DepHealthState = target.extensions[EXTENSION_KEY]
+        except KeyError:
+            raise RuntimeError(
+                "this app has no dephealth extension: call DepHealth.init_app(app) first"
+            ) from None
+        return state
+
+    def get_engine(self, app: Flask | None = None) -> DependencyHealth:
+        """The :class:`~dephealth_core.DependencyHealth` of ``app`` (default: the current app)."""
+        return self.state(app).engine
+
+    @property
+    def engine(self) -> DependencyHealth:
+        """The current app's engine (needs an app context)."""
+        return self.state().engine
+
+    def start(self, app: Flask | None = None) -> None:
+        """Start the checks of ``app`` in this process now (idempotent).
+
+        For ``start="manual"``, or to start in gunicorn's ``post_fork`` hook.
+        """
+        self.state(app).start()
+
+    def stop(self, app: Flask | None = None) -> None:
+        """Stop the checks of ``app`` (bounded, idempotent); they also stop at exit."""
+        self.state(app).stop()
+
+    def health(self, app: Flask | None = None) -> dict[str, bool]:
+        """Dependency name -> healthy, for the dependencies with a result."""
+        return self.state(app).engine.health()
+
+    def __repr__(self) -> str:
+        names = [dependency.name for dependency in self.dependencies]
+        return f"DepHealth(dependencies={names!r})"
+
+
+def _reloader_may_replace(app: Flask) -> bool:
+    """True in a process that the development server's reloader watches but never serves from.
+
+    ``flask run`` (every ``flask`` command sets ``FLASK_RUN_FROM_CLI``) and debug mode load
+    the app in a watcher process too; only the child with ``WERKZEUG_RUN_MAIN=true`` serves.
+    Checks there start at the first request instead.
+    """
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        return False
+    return app.debug or os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+
+
+def _in_prefork_master() -> bool:
+    """True while gunicorn's master loads the app (``--preload``); workers fork from it next.
+
+    Checks running there would be forked mid-flight: a thread holding a lock (an import's
+    module lock, seen in a test) at the fork leaves that lock held forever in the worker. A
+    gunicorn worker installs its signal handlers before it loads the app; the master with
+    ``--preload`` loads it before installing its own.
+    """
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return False
+    owner = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return not type(owner).__module__.startswith("gunicorn.workers")
+
+
+def _start_in_forked_children(state: DepHealthState) -> None:
+    """Start the checks in each child forked from here, right after the fork."""
+    reference = weakref.ref(state)
+
+    def start_in_child() -> None:
+        found = reference()
+        if found is not None and not found.started:
+            found.start_safely()
+
+    os.register_at_fork(after_in_child=start_in_child)
+
+
+def _as_bool(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError("expected true or false", field=field)

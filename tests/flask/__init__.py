@@ -1,0 +1,1 @@
+"""Tests of the Flask extension ``dephealth_flask``."""

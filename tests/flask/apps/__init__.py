@@ -1,0 +1,1 @@
+"""Flask apps that the end-to-end tests run under a real gunicorn."""
