@@ -210,9 +210,21 @@ def requests_section(results: Results) -> str:
     else:
         rows.append(["Starlette", results.missing("starlette", "Starlette").strip(), *[""] * 5])
     flask = results.data("flask")
-    if flask is None:
-        rows.append(["ours, Flask `/readyz`", "not measured here (the Flask adapter is not in "
-                     "this branch)", "", "", "", "", ""])  # fmt: skip
+    if flask is not None:
+        figures = flask.get("ours", {})
+        rows.append(
+            [
+                "ours, Flask `/readyz`",
+                flask["config"]["server"],
+                med(flask.get("series", {}).get("/readyz", {}).get("rps"), 4),
+                med(figures.get("health_rps")),
+                med(figures.get("health_cpu")),
+                med(figures.get("middleware_rps")),
+                med(figures.get("middleware_cpu")),
+            ]
+        )
+    else:
+        rows.append(["ours, Flask `/readyz`", results.missing("flask", "Flask").strip(), *[""] * 5])
     django = results.data("django")
     if django is not None:
         server = django["config"]["server"]
@@ -241,8 +253,8 @@ def requests_section(results: Results) -> str:
                 "req/s",
                 "/ trivial, req/s",
                 "/ trivial, CPU",
-                "middleware: with / without, req/s",
-                "with / without, CPU",
+                "trivial route with / without ours (or dephealth), req/s",
+                "the same, CPU",
             ],
             rows,
         )
@@ -257,6 +269,15 @@ def requests_section(results: Results) -> str:
             f"Load: {star['config']['load']}, {star['config']['rounds']} rounds. "
             + results.command("starlette")
             + "\n"
+        )
+    if flask is not None:
+        micros = flask.get("in_process_us", {})
+        out.append(
+            f"\nFlask: {flask['config']['load']}, {flask['config']['rounds']} rounds. In process "
+            f"(WSGI calls, no server, best of several), µs per request: trivial route without "
+            f"the extension {num(micros.get('trivial, no extension'))}, with it "
+            f"{num(micros.get('trivial, with extension'))}, `/readyz` "
+            f"{num(micros.get('/readyz'))}. " + results.command("flask") + "\n"
         )
     if django is not None:
         peer = next((v for k, v in django["endpoints"].items() if "health-check" in k), None)
