@@ -77,6 +77,8 @@ def why_missing(run: dict[str, Any], log_path: Path) -> str:
     if not run:
         return "not run"
     status = run.get("status")
+    if status == "skipped":
+        return "not run: the 15 minutes of the run were spent"
     if status == 124:
         reason = f"stopped after its time limit of {run.get('limit')} s"
     else:

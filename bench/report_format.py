@@ -29,7 +29,8 @@ class Results:
         command = run.get("command")
         if not command:
             return ""
-        return f"Produced by `python {command} --json` ({run.get('seconds', '?')} s)."
+        when = f" on {run['finished']}" if run.get("finished") else ""
+        return f"Produced by `python {command} --json`{when} ({run.get('seconds', '?')} s)."
 
     def missing(self, name: str, what: str) -> str:
         """The paragraph that stands where a benchmark's figures would be."""

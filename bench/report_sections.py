@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from report_format import Results, med, median, num, ratio, table
 
 __all__ = [
@@ -131,9 +133,37 @@ dephealth accepts no timeout under 1 s: its checks run with 1 s, ours with 0.5 s
     if ratios:
         out.append("\nOurs against dephealth (ratios of medians; below 1: ours costs less):\n\n")
         out.append(table(["case", "against", "CPU per check", "memory per endpoint"], ratios))
-    out.append("".join(f"\n- {note}" for note in data.get("notes", [])))
+    out.append("".join(f"\n- {note}" for note in data.get("notes", []) + _findings(data)))
     out.append("\n\n" + results.command("scheduler") + "\n")
     return "".join(out)
+
+
+def _findings(data: dict[str, Any]) -> list[str]:
+    """What the figures imply, computed from them: one loop's ceiling, threads that died."""
+    summary = data.get("summary", {})
+    found = []
+    ceilings = []
+    for lib, name in (("ours", "ours"), ("dephealth-async", "dephealth's asyncio mode")):
+        cpu = median(summary.get(f"{lib}/tcp/1000", {}).get("cpu_ms_per_1000_checks"))
+        if cpu:
+            ceilings.append(f"{name} about {num(1e6 / cpu)}")
+    if ceilings:
+        found.append(
+            "One event loop runs at most one CPU-second per second: from the CPU per TCP check "
+            "at 1,000 endpoints, its ceiling here is " + ", ".join(ceilings) + " checks a "
+            "second. 10,000 endpoints at 1 s ask for 10,000: past the ceiling, checks start "
+            "late or not at all, and those that start time out in the loop's backlog and "
+            "report healthy endpoints as down."
+        )
+    for run in data.get("runs", []):
+        if run.get("thread_deaths"):
+            found.append(
+                f"{LIB_NAMES[run['lib']]}, {run['endpoints']:,} endpoints ({run['checker']}): "
+                f"{run['thread_deaths']:,} of {run['endpoints']:,} threads died "
+                f"({', '.join(run.get('thread_death_errors', []))}): each thread's event loop "
+                f"holds 3 file descriptors, and the limit here is {run.get('fd_limit', '?'):,}."
+            )
+    return found
 
 
 def detection_section(results: Results) -> str:
