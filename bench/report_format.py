@@ -30,7 +30,9 @@ class Results:
         if not command:
             return ""
         when = f" on {run['finished']}" if run.get("finished") else ""
-        return f"Produced by `python {command} --json`{when} ({run.get('seconds', '?')} s)."
+        load = ((entry.get("data") or {}).get("config") or {}).get("load_average")
+        busy = f", load average {load[0]:.1f} at its end" if load else ""
+        return f"Produced by `python {command} --json`{when} ({run.get('seconds', '?')} s{busy})."
 
     def missing(self, name: str, what: str) -> str:
         """The paragraph that stands where a benchmark's figures would be."""
@@ -74,10 +76,18 @@ def verdict(value: float | None, limit: float, higher_is_better: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def judge(summary: dict[str, Any] | None, limit: float, higher_is_better: bool) -> str:
+    """Like :func:`verdict`, but a spread that straddles the target cannot tell: it says so."""
+    if summary and summary.get("n", 0) > 1 and summary["min"] <= limit <= summary["max"]:
+        by_median = verdict(median(summary), limit, higher_is_better).strip("*")
+        return f"unclear: the spread crosses it (median: {by_median})"
+    return verdict(median(summary), limit, higher_is_better)
+
+
 def ratio(a: float | None, b: float | None) -> str:
     if a is None or not b:
         return "-"
-    return f"{a / b:.2f}x"
+    return f"{num(a / b, 2)}x"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

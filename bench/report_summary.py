@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from report_format import NOT_MEASURED, Results, med, median, num, ratio, table, verdict
+from report_format import (
+    NOT_MEASURED,
+    Results,
+    judge,
+    med,
+    median,
+    num,
+    ratio,
+    table,
+    verdict,
+)
 
 #: Detection targets at interval 1 s, timeout 0.5 s (used when the run did not say).
 DETECTION_TARGETS = {"down_s": 1.6, "up_s": 1.1}
@@ -51,7 +61,7 @@ def _scheduler_rows(results: Results) -> list[list[str]]:
                 med(ours) if ours else NOT_MEASURED,
                 peer_text or "-",
                 ratio(median(ours), nearest),
-                verdict(median(ours), limit, higher_is_better=False),
+                judge(ours, limit, higher_is_better=False),
             ]
         )
     return rows
@@ -74,7 +84,7 @@ def _detection_rows(results: Results) -> list[list[str]]:
                     med(ours) if ours else NOT_MEASURED,
                     med(peer),
                     ratio(median(ours), median(peer)),
-                    verdict(median(ours), limit, False),
+                    judge(ours, limit, False),
                 ]
             )
     return rows
@@ -102,7 +112,7 @@ def _request_rows(results: Results) -> list[list[str]]:
                 med(ours) if ours else NOT_MEASURED,
                 f"{med(peer)} (dephealth FastAPI)" if peer else "-",
                 "-",
-                verdict(median(ours), limit, True),
+                judge(ours, limit, True),
             ]
         )
     django = (results.data("django") or {}).get("endpoints", {})
@@ -116,7 +126,7 @@ def _request_rows(results: Results) -> list[list[str]]:
                 med(readyz.get(field)) if readyz else NOT_MEASURED,
                 f"{med(peer.get(field))} (django-health-check)" if peer else "-",
                 "-",
-                verdict(median(readyz.get(field)), 0.95, True),
+                judge(readyz.get(field), 0.95, True),
             ]
         )
     flask = results.data("flask")
@@ -134,7 +144,7 @@ def _request_rows(results: Results) -> list[list[str]]:
                 med(ours) if ours else NOT_MEASURED,
                 "-",
                 "-",
-                verdict(median(ours), limit, True),
+                judge(ours, limit, True),
             ]
         )
     return rows
@@ -169,7 +179,9 @@ def summary_section(results: Results) -> str:
     intro = (
         "Ours and the nearest peer in the same run; medians (min..max over rounds). The peer "
         "for the scheduler is dephealth 0.8.2 in its asyncio mode and in its thread mode; "
-        '"ours / peer" divides by the better of the two. Details in the sections below.\n\n'
+        '"ours / peer" divides by the better of the two. The verdict compares the median with '
+        "the target; where the spread over the rounds crosses the target, this run cannot tell "
+        "and the verdict says so. Details in the sections below.\n\n"
     )
     header = ["figure", "target", "ours", "peer", "ours / peer", "verdict"]
     return "## Summary\n\n" + intro + table(header, rows)

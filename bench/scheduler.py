@@ -163,6 +163,8 @@ def main() -> None:
             return
         limit = min(WORKER_LIMIT[(lib, endpoints)], remaining)
         result = run_worker(peer, lib, checker, endpoints, args.seconds, server.port, limit)
+        if limit < WORKER_LIMIT[(lib, endpoints)] and "error" in result:
+            result["error"] += " (what was left of the time budget)"
         result.update(lib=lib, checker=checker, endpoints=endpoints, round=round_)
         runs.append(result)
         print(json.dumps(result), file=sys.stderr, flush=True)
