@@ -8,7 +8,7 @@ of its own (``bench/scheduler_worker.py``), ours with this Python, dephealth wit
 checks (process CPU time), p99 lateness of check starts, checks done against those scheduled,
 resident memory per 1,000 endpoints (RSS minus that of a process of the same library holding no
 endpoint), threads. Ours runs in its sync-app mode (one background thread with its loop).
-dephealth's threads mode starts one thread per endpoint, each with an event loop of its own.
+dephealth's thread mode starts one thread per endpoint, each with an event loop of its own.
 
     python bench/scheduler.py [--rounds 3] [--large-rounds 2] [--seconds 3] [--budget 300] [--json]
 
