@@ -40,7 +40,7 @@ median and the spread over the rounds (min..max). Peers run in their own virtual
 FastAPI integration) and django-health-check {dhc}.
 
 - Command: `{command}`
-- Date: {date}; the run took {minutes}.
+- Finished: {date}; the run took {minutes}.
 - Machine: {cpus} CPUs, Python {python}, load average {load}.
 
 **The machine is shared with other work**: throughput and wall-clock figures from a loaded
