@@ -31,7 +31,8 @@ from ._runner import BackgroundRunner
 from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
-from ._views import HealthViews, Response
+from ._validation import Duration
+from ._views import HealthViews, Response, ShowDetails
 from .checks._amqp import amqp_check
 from .checks._grpc import grpc_check
 from .checks._http import http_check
@@ -57,6 +58,7 @@ __all__ = [
     "DependencyHealth",
     "DependencyMetrics",
     "DnsError",
+    "Duration",
     "Endpoint",
     "EndpointStatus",
     "HealthViews",
@@ -68,6 +70,7 @@ __all__ = [
     "PoolStats",
     "QueryError",
     "Response",
+    "ShowDetails",
     "Snapshot",
     "StateChange",
     "StateError",

@@ -142,4 +142,10 @@ def _stop_at_exit() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_stop_at_exit)
+# threading's exit hooks run before non-daemon threads are joined and before atexit: stopping
+# there keeps a check in flight from holding the interpreter open.
+_register_thread_exit = getattr(threading, "_register_atexit", None)
+if _register_thread_exit is not None:
+    _register_thread_exit(_stop_at_exit)
+else:
+    atexit.register(_stop_at_exit)

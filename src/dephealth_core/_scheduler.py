@@ -137,8 +137,9 @@ class EndpointRunner:
         loop = asyncio.get_running_loop()
         timeout = self.settings.timeout
         started = loop.time()
+        deadline = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with deadline:
                 if self._leftover is not None and not self._leftover.done():
                     await asyncio.wait((self._leftover,))
                 self._leftover = None
@@ -156,6 +157,14 @@ class EndpointRunner:
         except Exception as exc:
             if self._leftover is not None:
                 self._leftover.add_done_callback(_consume_result)
+            if deadline.expired():
+                # The checker swallowed our timeout's cancellation and raised something else:
+                # take the cancel request back, or it would kill this endpoint's task at its
+                # next await (Python 3.11 leaves it pending).
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    task.uncancel()
+                return CheckResult("timeout", loop.time() - started, exc)
             return CheckResult(classify(exc), loop.time() - started, exc)
         return CheckResult("ok", loop.time() - started, None)
 

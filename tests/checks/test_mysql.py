@@ -45,9 +45,9 @@ def connect_args(mysql_params: dict[str, Any]) -> dict[str, Any]:
 
 def processes_of(mysql_params: dict[str, Any], user: str) -> Callable[[], Awaitable[int]]:
     async def count() -> int:
-        conn = await aiomysql.connect(**mysql_params)
+        conn = await aiomysql.connect(**mysql_params, connect_timeout=5)
         try:
-            async with conn.cursor() as cursor:
+            async with asyncio.timeout(5), conn.cursor() as cursor:
                 await cursor.execute(
                     "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (user,)
                 )
@@ -300,7 +300,13 @@ async def test_cancelled_checks_leak_no_connections(
     proxy = await fault_proxy("127.0.0.1", 3306)
     count = processes_of(mysql_params, name)
     baseline = await count()
-    credentials = {"user": name, "password": password, "minsize": 2, "maxsize": 2}
+    credentials = {
+        "user": name,
+        "password": password,
+        "minsize": 2,
+        "maxsize": 2,
+        "connect_timeout": 5,
+    }
     pool = await aiomysql.create_pool(host="127.0.0.1", port=3306, **credentials)
     cut_off = await aiomysql.create_pool(host="127.0.0.1", port=proxy.port, **credentials)
     proxy.blackhole()  # the cut-off pool's connections now hang mid-query
@@ -328,9 +334,10 @@ async def test_cancelled_checks_leak_no_connections(
         ]
     finally:
         pool.close()
-        await pool.wait_closed()
         cut_off.terminate()
-        await proxy.aclose()
+        async with asyncio.timeout(10):
+            await pool.wait_closed()
+            await proxy.aclose()
     assert seen == {
         "fast": {"ok"},
         "slow": {"timeout"},

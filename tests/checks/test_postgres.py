@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -115,15 +116,20 @@ async def test_unresolvable_name_is_dns_error() -> None:
     assert (status.status, status.detail) == ("dns_error", "dns_error")
 
 
-async def test_wrong_password_is_auth_error(private_postgres: Any) -> None:
-    """A server that checks passwords and gets a wrong one reads auth_error."""
+async def test_wrong_password_is_auth_error(
+    private_postgres: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong password reads auth_error, and the password appears in no log line."""
     url = (
         f"postgres://{private_postgres.user}:wrong-password@{private_postgres.host}:"
         f"{private_postgres.port}/{private_postgres.database}"
     )
-    status = await check_one(postgres_check("db", url=url, critical=True))
+    with caplog.at_level(logging.DEBUG):
+        status = await check_one(postgres_check("db", url=url, critical=True))
     good = await check_one(postgres_check("db", url=private_postgres.dsn, critical=True))
     assert (status.status, good.status) == ("auth_error", "ok")
+    assert "auth_error" in caplog.text
+    assert "wrong-password" not in caplog.text
 
 
 async def test_tls_required_from_server_without_tls_is_tls_error(private_postgres: Any) -> None:
@@ -307,6 +313,38 @@ async def test_lazy_pool_is_resolved_when_checks_start(postgres_dsn: str) -> Non
     finally:
         await app_state["pool"].close()
     assert details["db:127.0.0.1:5432"].detail == "ok"
+
+
+async def test_lazy_pool_of_unsupported_type_fails_at_start() -> None:
+    """A pool factory that returns something unsupported fails when checks start, clearly."""
+    dh = engine(postgres_check("db", pool=lambda: {"not": "a pool"}, critical=True))
+    with pytest.raises(ConfigError, match=r"unsupported pool type builtins\.dict"):
+        await dh.check_now()
+
+
+async def test_pool_address_comes_from_keywords_and_conninfo(postgres_dsn: str) -> None:
+    """Pools built from keywords, not a DSN, still give their host and port."""
+    from psycopg_pool import AsyncConnectionPool
+
+    by_keywords = await asyncpg.create_pool(
+        host="localhost", port=5432, user="postgres", database="test", min_size=1, max_size=1
+    )
+    by_conninfo = AsyncConnectionPool(
+        "host=localhost port=5432 user=postgres dbname=test", min_size=1, max_size=1, open=False
+    )
+    await by_conninfo.open(wait=True)
+    try:
+        details = await engine(
+            postgres_check("kw", pool=by_keywords, critical=True),
+            postgres_check("ci", pool=by_conninfo, critical=True),
+        ).check_now()
+    finally:
+        await by_keywords.close()
+        await by_conninfo.close()
+    assert {key: status.detail for key, status in details.items()} == {
+        "kw:localhost:5432": "ok",
+        "ci:localhost:5432": "ok",
+    }
 
 
 # -- no leaks -------------------------------------------------------------------------------

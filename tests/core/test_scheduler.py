@@ -395,3 +395,31 @@ def test_stop_is_bounded_when_a_checker_close_hangs() -> None:
 
     assert run_virtual(scenario()) <= 2.1
     assert not dh.running
+
+
+def test_a_checker_that_swallows_its_timeout_does_not_stop_the_endpoint() -> None:
+    """A checker turning its timeout's cancellation into another error reads timeout."""
+
+    class Swallowing(ScriptedChecker):
+        async def check(self, endpoint: Any) -> None:
+            self.starts.append(asyncio.get_running_loop().time())
+            if len(self.starts) == 1:
+                try:
+                    await asyncio.sleep(60)
+                except asyncio.CancelledError:
+                    raise RuntimeError("driver wrapped the cancellation") from None
+
+    checker = Swallowing()
+    dh = engine(fake_dependency("db", checker))
+    changes: list[StateChange] = []
+    dh.on_change(changes.append)
+
+    async def scenario() -> None:
+        await dh.start()
+        await asyncio.sleep(25)
+        await dh.stop()
+
+    run_virtual(scenario())
+    assert changes[0].current.detail == "timeout"
+    assert len(checker.starts) == 3
+    assert dh.health_details()["db:10.0.0.1:1"].detail == "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,9 @@ def test_demo_shows_an_outage_and_recovery_then_exits_cleanly() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "payment-api:127.0.0.1" in out
-    assert "ok -> connection_error (healthy=False, detail=connection_refused)" in out
-    assert "connection_error -> ok (healthy=True, detail=ok)" in out
+    # The stub refuses while it is down; on a loaded machine a check may time out instead.
+    assert re.search(r"payment-api\S*: ok -> (connection_error|timeout) \(healthy=False", out)
+    assert re.search(r"payment-api\S*: (connection_error|timeout) -> ok \(healthy=True", out)
     assert "GET /readyz?verbose -> 503" in out
-    assert "[-]payment-api failed: connection_error" in out
+    assert re.search(r"\[-\]payment-api failed: (connection_error|timeout)", out)
     assert "dephealth: dependency recovered dependency=payment-api" in result.stderr

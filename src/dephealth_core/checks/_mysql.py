@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import TlsError
+from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._sql_errors import classify_pymysql
 from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts, run_mysql_query
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
@@ -75,31 +76,40 @@ class MysqlChecker:
             password=opts.password or "",
             db=opts.database,
             ssl=opts.tls,
-            connect_timeout=opts.timeout,
+            # No connect_timeout: aiomysql would wrap the connect in Python 3.11's wait_for,
+            # which can swallow the cancellation the check's timeout sends.
+            connect_timeout=None,
             program_name=opts.application_name,
         )
-        try:
-            # aiomysql.connect() closes its socket on errors but not on cancellation, so a
-            # handshake cut short by the timeout would leave it open: hold the object here.
-            await conn._connect()
-        except BaseException as exc:
+        # Belt and braces: should a cancellation get lost in the driver, the check would wait
+        # on a silent server for good. A timer of our own cuts the connection at the deadline
+        # (and again until the check ends, in case the socket was not open yet).
+        loop = asyncio.get_running_loop()
+        expired: list[bool] = []
+        timers: list[asyncio.TimerHandle] = []
+
+        def cut() -> None:
+            expired.append(True)
             conn.close()
-            if isinstance(exc, Exception):
-                raise classify_pymysql(exc) from exc
-            raise
+            timers.append(loop.call_later(0.1, cut))
+
+        timers.append(loop.call_later(opts.timeout, cut))
         try:
+            # Not aiomysql.connect(): it closes its socket on errors but not on cancellation.
+            await conn._connect()
             if opts.tls is not None and not conn.server_capabilities & CLIENT.SSL:
                 # aiomysql carries on in plain text when the server offers no TLS.
                 raise TlsError("mysql: the server does not offer TLS")
-            async with conn.cursor() as cursor:
-                await cursor.execute(opts.query)
-                await cursor.fetchall()
+            await run_mysql_query(conn, opts.query)
         except BaseException as exc:
+            if not isinstance(exc, Exception):
+                raise
+            if expired:
+                raise CheckTimeout("mysql: no answer before the deadline") from exc
+            raise classify_pymysql(exc) from exc
+        finally:
+            timers[-1].cancel()
             conn.close()
-            if isinstance(exc, Exception):
-                raise classify_pymysql(exc) from exc
-            raise
-        conn.close()
 
 
 def _validate(dependency: Dependency) -> None:

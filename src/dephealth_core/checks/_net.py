@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import encodings.idna  # noqa: F401
 import socket
 
 from .._exceptions import DnsError
 from .._urls import is_ip_literal
+
+# getaddrinfo() imports encodings.idna lazily, in whichever thread first resolves a name. A
+# fork() while that import holds its module lock leaves the child's lock held forever, hanging
+# the child's first name lookup (seen under gunicorn --preload); import it up front instead.
 
 
 async def resolve(host: str, port: int) -> list[tuple[int, tuple[object, ...]]]:

@@ -135,6 +135,18 @@ def _psycopg_address(pool: Any) -> tuple[str, str]:
     return str(host), str(_first(params.get("port")) or 5432)
 
 
+async def run_mysql_query(conn: Any, sql: str) -> None:
+    """Run ``sql`` on an aiomysql connection and read its result.
+
+    No ``async with conn.cursor()``: closing a cursor reads what is left of the result, and
+    after a cancellation that read could wait on a dead network with no timeout left.
+    """
+    cursor = await conn.cursor()
+    await cursor.execute(sql)
+    await cursor.fetchall()
+    await cursor.close()
+
+
 def acquire_budget(timeout: float) -> float:
     """How long a borrow may wait: the check's timeout less a margin to report exhaustion."""
     return max(timeout - min(0.5, timeout / 4), timeout / 2)
@@ -151,6 +163,10 @@ def _exhausted_or_timeout(stats: PoolStats | None, what: str) -> CheckError:
     ):
         return PoolExhausted(f"{what}: every connection of the pool is in use")
     return CheckTimeout(f"{what}: no connection from the pool in time")
+
+
+#: Tasks started and not awaited (pool wake-ups); referenced so they are not collected.
+_background: set[asyncio.Future[Any]] = set()
 
 
 # -- async pools ------------------------------------------------------------------------------
@@ -194,8 +210,9 @@ class AiomysqlAdapter:
 
     classify = staticmethod(classify_pymysql)
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, budget: float) -> None:
         self.pool = pool
+        self.budget = budget
         self._late: asyncio.Future[Any] | None = None
 
     async def _borrow(self) -> Any:
@@ -208,7 +225,10 @@ class AiomysqlAdapter:
 
     async def acquire(self) -> Any:
         if self._late is not None:
-            await asyncio.wait((self._late,))
+            # A timer of its own, not only the caller's cancellation, bounds this wait.
+            await asyncio.wait((self._late,), timeout=self.budget)
+            if self._late is not None:
+                raise TimeoutError
         task = asyncio.ensure_future(self._borrow())
         try:
             return await asyncio.shield(task)
@@ -221,15 +241,19 @@ class AiomysqlAdapter:
             raise
 
     async def query(self, conn: Any, sql: str) -> None:
-        async with conn.cursor() as cursor:
-            await cursor.execute(sql)
-            await cursor.fetchall()
+        await run_mysql_query(conn, sql)
 
     async def release(self, conn: Any, *, clean: bool) -> None:
-        if not clean:
-            # aiomysql would put a connection with an unread result back in the free list.
-            conn.close()
+        if clean:
+            await self.pool.release(conn)
+            return
+        # aiomysql would put a connection with an unread result back in the free list; a
+        # closed one it drops, but without waking the borrowers waiting for room.
+        conn.close()
         await self.pool.release(conn)
+        wakeup = asyncio.ensure_future(self.pool._wakeup())
+        _background.add(wakeup)
+        wakeup.add_done_callback(_background.discard)
 
     def stats(self) -> PoolStats:
         # size also counts connections being opened; in use is what is lent out.
@@ -307,11 +331,9 @@ class AsyncPoolChecker:
         """Run the query on a borrowed connection."""
         adapter = self.adapter
         try:
-            async with asyncio.timeout(self.acquire_timeout) as deadline:
+            async with asyncio.timeout(self.acquire_timeout):
                 conn = await adapter.acquire()
-        except TimeoutError as exc:
-            if not deadline.expired():
-                raise adapter.classify(exc) from exc
+        except TimeoutError:
             raise _exhausted_or_timeout(self.pool_stats(), self.what) from None
         except Exception as exc:
             raise adapter.classify(exc) from exc
@@ -425,7 +447,8 @@ def make_pool_checker(source: Any, backend: str, query: str, timeout: float) -> 
     if found == "asyncpg.Pool":
         return AsyncPoolChecker(AsyncpgAdapter(source), query, timeout, backend)
     if found == "aiomysql.Pool":
-        return AsyncPoolChecker(AiomysqlAdapter(source), query, timeout, backend)
+        adapter = AiomysqlAdapter(source, acquire_budget(timeout))
+        return AsyncPoolChecker(adapter, query, timeout, backend)
     if found == "psycopg_pool.AsyncConnectionPool":
         return AsyncPoolChecker(AsyncPsycopgAdapter(source), query, timeout, backend)
     if found == "psycopg_pool.ConnectionPool":
