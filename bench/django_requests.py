@@ -12,8 +12,11 @@ ratio is trivial CPU/request divided by the endpoint's: the req/s it would reach
 machine, relative to the trivial view.
 
     apt-get install -y wrk
-    uv pip install --target bench/.venv-peers --no-deps django-health-check dnspython
-    PYTHONPATH=src python bench/django_requests.py [--rounds 5] [--duration 4]
+    uv pip install --target bench/.venv-peers/django-health-check --no-deps \
+        django-health-check==4.8.0 dnspython
+    PYTHONPATH=src python bench/django_requests.py [--rounds 5] [--duration 4] [--json]
+
+(``scripts/bench`` installs both.)
 
 Needs PostgreSQL (127.0.0.1:5432, db test) and Redis (127.0.0.1:6379).
 """
@@ -21,6 +24,7 @@ Needs PostgreSQL (127.0.0.1:5432, db test) and Redis (127.0.0.1:6379).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -33,10 +37,11 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import psycopg
+from benchstats import paired, summary
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PEERS = HERE / ".venv-peers"
+PEERS = HERE / ".venv-peers" / "django-health-check"
 
 
 def free_port() -> int:
@@ -108,6 +113,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -139,6 +145,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     endpoints = {"trivial /ping": "/ping", "dephealth /readyz": "/readyz"}
+    notes: list[str] = []
     try:
         wait_ok(base + "/ping")
         for _ in range(4 * args.workers):  # every worker starts its checks
@@ -148,7 +155,7 @@ def main() -> None:
             wait_ok(base + "/ht/?format=json", timeout=5)
             endpoints["django-health-check /ht/ (db+cache)"] = "/ht/?format=json"
         except RuntimeError:
-            print("django-health-check not installed in bench/.venv-peers: skipped")
+            notes.append(f"django-health-check not measured: not installed in {PEERS}")
         rates: dict[str, list[float]] = {name: [] for name in endpoints}
         sessions: dict[str, list[float]] = {name: [] for name in endpoints}
         cpu: dict[str, list[float]] = {name: [] for name in endpoints}
@@ -167,6 +174,31 @@ def main() -> None:
         server.terminate()
         server.wait(15)
 
+    cpu_baseline = statistics.median(cpu["trivial /ping"])
+    if args.json:
+        result = {
+            "config": {
+                "server": f"gunicorn sync, {args.workers} workers",
+                "load": f"wrk -t1 -c{args.connections} -d{args.duration}s",
+                "rounds": args.rounds,
+                "cpus": os.cpu_count(),
+                "load_average": os.getloadavg(),
+            },
+            "notes": notes,
+            "endpoints": {
+                name: {
+                    "path": endpoints[name],
+                    "rps": summary(rates[name], 1),
+                    "cpu_us": summary(cpu[name], 1),
+                    "pg_sessions_per_1000": summary(sessions[name], 1),
+                    "rps_ratio": paired(rates[name], rates["trivial /ping"]),
+                    "cpu_ratio": paired(cpu["trivial /ping"], cpu[name]),
+                }
+                for name in names
+            },
+        }
+        print(json.dumps(result))
+        return
     baseline = statistics.median(rates["trivial /ping"])
     print(
         f"gunicorn sync, {args.workers} workers; wrk -t1 -c{args.connections}, "
@@ -177,20 +209,22 @@ def main() -> None:
         f"{'endpoint':38} {'median req/s':>12} {'min':>9} {'max':>9} {'ratio':>7} "
         f"{'paired':>7} {'server CPU us/req':>17} {'CPU ratio':>9} {'PG sessions/1k req':>19}"
     )
-    cpu_baseline = statistics.median(cpu["trivial /ping"])
     for name in names:
         values = rates[name]
         median = statistics.median(values)
         # The ratio within each round (same minute, same load elsewhere), then its median.
-        paired = statistics.median(
+        in_round = statistics.median(
             v / b for v, b in zip(values, rates["trivial /ping"], strict=True)
         )
         print(
             f"{name:38} {median:12.0f} {min(values):9.0f} {max(values):9.0f} "
-            f"{median / baseline:7.3f} {paired:7.3f} {statistics.median(cpu[name]):17.0f} "
+            f"{median / baseline:7.3f} {in_round:7.3f} {statistics.median(cpu[name]):17.0f} "
             f"{cpu_baseline / statistics.median(cpu[name]):9.3f} "
             f"{statistics.median(sessions[name]):19.1f}"
         )
+
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ steadier on a shared machine):
 - ``/readyz`` / trivial route of the same app (target >= 0.95);
 - trivial route with the extension / without (target >= 0.97, i.e. a hook cost <= 3%).
 
-    .venv/bin/python bench/flask_requests.py [--rounds 7] [--seconds 3] [--connections 8]
+    .venv/bin/python bench/flask_requests.py [--rounds 7] [--seconds 3] [--connections 8] [--json]
 
 Needs ``wrk`` (``apt-get install -y wrk``).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -31,6 +32,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from benchstats import paired, summary
 
 BENCH = Path(__file__).resolve().parent
 
@@ -128,13 +132,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--in-process-calls", type=int, default=2000)
     parser.add_argument("--in-process-repeats", type=int, default=15)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
     dependency_port = tcp_listener()
     sys.path.insert(0, str(BENCH))
-    in_process(dependency_port, args.in_process_calls, args.in_process_repeats)
+    best = in_process(dependency_port, args.in_process_calls, args.in_process_repeats)
+    if not args.json:
+        print_in_process(best, args.in_process_calls, args.in_process_repeats)
     plain, plain_port = start_gunicorn(False, args, dependency_port)
     ours, ours_port = start_gunicorn(True, args, dependency_port)
     servers = {plain_port: plain, ours_port: ours}
@@ -164,6 +171,9 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
 
+    if args.json:
+        print(json.dumps(as_json(args, rates, cpu, best)))
+        return
     print(
         f"gunicorn {args.worker_class}, {args.workers} worker(s) x {args.threads} threads; "
         f"wrk -t1 -c{args.connections}, {args.rounds} rounds of {args.seconds}s, alternated; "
@@ -196,7 +206,38 @@ def main() -> None:
     )
 
 
-def in_process(dependency_port: int, calls: int, repeats: int) -> None:
+def as_json(
+    args: argparse.Namespace,
+    rates: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    best: dict[str, float],
+) -> dict[str, Any]:
+    """The figures in the shape ``bench/report.py`` reads (as ``starlette_requests.py``)."""
+    trivial, plain = "trivial, with extension", "trivial, no extension"
+    return {
+        "config": {
+            "server": f"gunicorn {args.worker_class}, {args.workers} worker(s) x "
+            f"{args.threads} threads",
+            "load": f"wrk -t1 -c{args.connections} -d{args.seconds}s",
+            "rounds": args.rounds,
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        },
+        "series": {
+            name: {"rps": summary(rates[name], 1), "cpu_us": summary(cpu[name], 1)}
+            for name in rates
+        },
+        "ours": {
+            "middleware_rps": paired(rates[trivial], rates[plain]),
+            "middleware_cpu": paired(cpu[plain], cpu[trivial]),
+            "health_rps": paired(rates["/readyz"], rates[trivial]),
+            "health_cpu": paired(cpu[trivial], cpu["/readyz"]),
+        },
+        "in_process_us": {name: round(micros, 2) for name, micros in best.items()},
+    }
+
+
+def in_process(dependency_port: int, calls: int, repeats: int) -> dict[str, float]:
     """WSGI calls without a server: the best of many repeats, immune to the machine's load."""
     import timeit
 
@@ -236,6 +277,10 @@ def in_process(dependency_port: int, calls: int, repeats: int) -> None:
         for name, run in runs.items():
             best[name] = min(best[name], timeit.timeit(run, number=calls) / calls * 1e6)
     ours.extensions["dephealth"].stop()
+    return best
+
+
+def print_in_process(best: dict[str, float], calls: int, repeats: int) -> None:
     print(f"in process, WSGI calls without a server (best of {repeats} x {calls} calls):")
     for name, micros in best.items():
         print(f"  {name:24s} {micros:6.1f} us/request")

@@ -11,18 +11,22 @@ machine noise hits them alike:
 Prints the median latency of each, the spread of the per-block medians and the ratios to raw.
 Target (docs/benchmarks.md): check / raw <= 1.2.
 
-    PYTHONPATH=src python bench/pool_check.py [--dsn postgres://postgres@127.0.0.1:5432/test]
+    PYTHONPATH=src python bench/pool_check.py [--dsn DSN] [--blocks 20] [--per-block 500] [--json]
+
+The default DSN is the machine's PostgreSQL: postgres://postgres@127.0.0.1:5432/test.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from benchstats import summary
 from prometheus_client import CollectorRegistry
 
 from dephealth_core import DependencyHealth, Endpoint, postgres_check
@@ -38,7 +42,7 @@ async def timed_block(operation: Callable[[], Awaitable[object]], count: int) ->
     return samples
 
 
-async def main(dsn: str, blocks: int, per_block: int) -> None:
+async def main(dsn: str, blocks: int, per_block: int, as_json: bool) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=2)
     dependency = postgres_check("db", pool=pool, critical=True, timeout=5)
     dh = DependencyHealth("bench", "bench", dependency, registry=CollectorRegistry())
@@ -76,6 +80,27 @@ async def main(dsn: str, blocks: int, per_block: int) -> None:
     await pool.close()
 
     raw_median = statistics.median(everything["raw"])
+    if as_json:
+        result = {
+            "config": {"blocks": blocks, "per_block": per_block, "pool": "asyncpg, 2 connections"},
+            "latency_us": {
+                name: {
+                    "median": round(statistics.median(samples) * 1e6, 1),
+                    "block_medians": summary([m * 1e6 for m in block_medians[name]], 1),
+                }
+                for name, samples in everything.items()
+            },
+            "ratio": {
+                name: round(statistics.median(everything[name]) / raw_median, 3)
+                for name in operations
+            },
+            # Per block: the check's median over raw's, in the same block.
+            "ratio_blocks": summary(
+                [c / r for c, r in zip(block_medians["check"], block_medians["raw"], strict=True)]
+            ),
+        }
+        print(json.dumps(result))
+        return
     print(f"asyncpg pool, {blocks} blocks x {per_block} round trips each, alternated")
     print(f"{'':10} {'median':>10} {'block p10':>10} {'block p90':>10} {'ratio':>7}")
     for name in operations:
@@ -94,5 +119,6 @@ if __name__ == "__main__":
     parser.add_argument("--dsn", default="postgres://postgres@127.0.0.1:5432/test")
     parser.add_argument("--blocks", type=int, default=20)
     parser.add_argument("--per-block", type=int, default=500)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    asyncio.run(main(args.dsn, args.blocks, args.per_block))
+    asyncio.run(main(args.dsn, args.blocks, args.per_block, args.json))

@@ -1,146 +1,245 @@
-"""Scheduler scale: CPU per 1,000 checks, lateness of check starts, threads.
+"""Scheduler scale: ours against dephealth 0.8.2 (asyncio mode and thread mode), in one run.
 
-Runs N endpoints at a 1 s interval in the background runner (the sync-app mode: one thread,
-one loop) for a measured window, with a no-op checker and with real TCP checks against a TCP
-server in another process. Prints CPU milliseconds per 1,000 checks (process CPU time, this
-process only), the p50/p99/max lateness of check starts against their schedule, and the
-threads the engine added.
+1,000 and 10,000 endpoints at a 1 s interval, with a no-op checker (the scheduler's own cost)
+and with real TCP checks against a local server (a private redis-server: a C server, so its
+own cost stays small; the checks only connect and close). Every combination runs in a process
+of its own (``bench/scheduler_worker.py``), ours with this Python, dephealth with the Python of
+``bench/.venv-peers``; the libraries alternate within each round. Per combination: CPU per 1,000
+checks (process CPU time), p99 lateness of check starts, checks done against those scheduled,
+resident memory per 1,000 endpoints (RSS minus that of a process of the same library holding no
+endpoint), threads. Ours runs in its sync-app mode (one background thread with its loop).
+dephealth's thread mode starts one thread per endpoint, each with an event loop of its own.
 
-    .venv/bin/python bench/scheduler.py [--endpoints 1000] [--seconds 10]
+    python bench/scheduler.py [--rounds 3] [--large-rounds 2] [--seconds 3] [--budget 300] [--json]
+
+Needs redis-server (``scripts/servers``); ``--peer-python`` (default: bench/.venv-peers, set up by
+``scripts/bench``) runs dephealth; without it only our figures are measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import socket
+import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
 
-from dephealth_core import Dependency, DependencyHealth, Endpoint, Kind, tcp_check
+from benchserver import PEER_PYTHON  # noqa: E402
+from tests.support.servers import PrivateRedis  # noqa: E402
 
-TCP_SERVER = """
-import asyncio, sys
-async def main():
-    async def handle(reader, writer):
-        writer.close()
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await server.serve_forever()
-asyncio.run(main())
-"""
-
-
-class NoopChecker:
-    """Succeeds at once: measures the engine's own cost."""
-
-    async def check(self, endpoint: Endpoint) -> None:
-        return None
+LIBS = ("ours", "dephealth-async", "dephealth-thread")
+CHECKERS = ("noop", "tcp")
+#: Seconds a worker may take before it counts as "could not be measured".
+WORKER_LIMIT = {
+    ("ours", 1000): 60.0,
+    ("dephealth-async", 1000): 60.0,
+    ("dephealth-thread", 1000): 90.0,
+    ("ours", 10000): 90.0,
+    ("dephealth-async", 10000): 90.0,
+    ("dephealth-thread", 10000): 150.0,
+}
 
 
-NOOP = Kind(type="tcp", default_port=1, make_checker=lambda d, t: NoopChecker())
+class BenchRedis(PrivateRedis):
+    """A private redis-server with a listen backlog and client limit sized for 10,000 checks/s."""
+
+    def _command(self) -> Sequence[str]:
+        return [*super()._command(), "--tcp-backlog", "4096", "--maxclients", "15000"]
 
 
-def noop_dependencies(count: int) -> list[Dependency]:
-    return [
-        Dependency(f"noop-{i}", NOOP, critical=False, host=f"10.0.{i // 250}.{i % 250 + 1}")
-        for i in range(count)
+def run_worker(
+    peer: Path, lib: str, checker: str, endpoints: int, seconds: float, port: int, limit: float
+) -> dict[str, Any]:
+    python = sys.executable if lib == "ours" else str(peer)
+    command = [
+        *(python, str(HERE / "scheduler_worker.py"), "--lib", lib, "--checker", checker),
+        *("--endpoints", str(endpoints), "--seconds", str(seconds), "--port", str(port)),
     ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return {"error": f"did not finish within {limit:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        return {"error": tail[0][:200]}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
 
 
-def tcp_dependencies(count: int, port: int) -> list[Dependency]:
-    return [
-        tcp_check(f"tcp-{i}", host="127.0.0.1", port=port, critical=False) for i in range(count)
-    ]
-
-
-def measure(dependencies: list[Dependency], seconds: float) -> dict[str, Any]:
-    threads_before = threading.active_count()
-    dh = DependencyHealth(
-        "bench",
-        "bench",
-        *dependencies,
-        check_interval=1,
-        timeout=0.5,
-        registry=CollectorRegistry(),
-        environ={},
-    )
-    dh.start_background()
-    # Warm up for one interval (first checks are spread over it), then measure.
-    time.sleep(1.5)
-
-    async def arm() -> None:
-        for runner in dh._runners.values():
-            runner.lateness = []
-
-    assert dh._runner is not None
-    dh._runner.run(arm(), timeout=10)
-    checks_before = sum(s.histogram.count for s in dh.snapshot.endpoints.values())
-    cpu_before = time.process_time()
-    wall_before = time.monotonic()
-    time.sleep(seconds)
-    cpu = time.process_time() - cpu_before
-    wall = time.monotonic() - wall_before
-    threads = threading.active_count() - threads_before
-    time.sleep(0.3)  # let the coalesced snapshot catch up before counting
-    checks = sum(s.histogram.count for s in dh.snapshot.endpoints.values()) - checks_before
-    lateness = sorted(x for r in dh._runners.values() for x in (r.lateness or []))
-    failures = sum(1 for s in dh.snapshot.endpoints.values() if s.healthy is False)
-    dh.stop_background()
-    quantiles = statistics.quantiles(lateness, n=100) if len(lateness) > 100 else [0.0] * 99
+def spread(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"median": None, "min": None, "max": None, "n": 0}
     return {
-        "endpoints": len(dependencies),
-        "checks": checks,
-        "expected_checks": round(len(dependencies) * wall),
-        "cpu_ms_per_1000_checks": round(cpu / max(checks, 1) * 1000 * 1000, 2),
-        "lateness_p50_ms": round(quantiles[49] * 1000, 3),
-        "lateness_p99_ms": round(quantiles[98] * 1000, 3),
-        "lateness_max_ms": round(max(lateness, default=0.0) * 1000, 3),
-        "threads_added": threads,
-        "unhealthy_endpoints": failures,
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoints", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    logging.getLogger("dephealth").setLevel(logging.CRITICAL)
-    server = subprocess.Popen([sys.executable, "-c", TCP_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        results = {
-            "noop": measure(noop_dependencies(args.endpoints), args.seconds),
-            "tcp": measure(tcp_dependencies(args.endpoints, port), args.seconds),
+def numbers(runs: list[dict[str, Any]], field: str) -> list[float]:
+    return [float(run[field]) for run in runs if run.get(field) is not None]
+
+
+def summarise(
+    runs: list[dict[str, Any]], baselines: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Medians and spreads per library, checker and size."""
+    summary: dict[str, Any] = {}
+    keys = sorted({(r["lib"], r["checker"], r["endpoints"]) for r in runs if "lib" in r})
+    for lib, checker, endpoints in keys:
+        group = [
+            r
+            for r in runs
+            if r.get("lib") == lib and r.get("checker") == checker and r["endpoints"] == endpoints
+        ]
+        ok = [r for r in group if "error" not in r]
+        base = numbers(baselines.get(lib.split("-")[0], []), "rss_kib")
+        base_rss = statistics.median(base) if base else None
+        memory = [
+            (r["rss_kib"] - base_rss) / 1024 / endpoints * 1000 for r in ok if base_rss is not None
+        ]
+        summary[f"{lib}/{checker}/{endpoints}"] = {
+            "lib": lib,
+            "checker": checker,
+            "endpoints": endpoints,
+            "runs": len(group),
+            "errors": sorted({r["error"] for r in group if "error" in r}),
+            "cpu_ms_per_1000_checks": spread(numbers(ok, "cpu_ms_per_1000_checks")),
+            "gap_late_p99_ms": spread(numbers(ok, "gap_late_p99_ms")),
+            "gap_late_p50_ms": spread(numbers(ok, "gap_late_p50_ms")),
+            "schedule_late_p99_ms": spread(numbers(ok, "schedule_late_p99_ms")),
+            "checks_done_ratio": spread(
+                [r["checks"] / r["expected_checks"] for r in ok if r["expected_checks"]]
+            ),
+            "rss_mib": spread([r["rss_kib"] / 1024 for r in ok]),
+            "memory_mib_per_1000": spread(memory),
+            "threads": spread(numbers(ok, "threads")),
+            "threads_added": spread(numbers(ok, "threads_added")),
+            "thread_deaths": spread(numbers(ok, "thread_deaths")),
+            "never_checked": spread(numbers(ok, "endpoints_never_checked")),
+            "unhealthy": spread(numbers(ok, "unhealthy")),
+            "start_seconds": spread(numbers(ok, "start_seconds")),
         }
-    finally:
-        server.terminate()
-        server.wait(5)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds at 1,000 endpoints")
+    parser.add_argument("--large-rounds", type=int, default=2, help="rounds at 10,000")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured window per run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--peer-python", type=Path, default=PEER_PYTHON)
+    parser.add_argument(
+        "--budget", type=float, default=300.0, help="seconds; runs past it are skipped"
+    )
+    args = parser.parse_args()
+    peer: Path = args.peer_python
+    libs = [lib for lib in LIBS if lib == "ours" or peer.exists()]
+    notes = []
+    if len(libs) == 1:
+        notes.append(f"dephealth not measured: no Python with dephealth at {peer}")
+
+    runs: list[dict[str, Any]] = []
+    baselines: dict[str, list[dict[str, Any]]] = {"ours": [], "dephealth": []}
+    began = time.monotonic()
+    skipped: list[str] = []
+
+    def measure(lib: str, checker: str, endpoints: int, round_: int) -> None:
+        remaining = args.budget - (time.monotonic() - began)
+        if remaining < 10:
+            skipped.append(f"{lib}/{checker}/{endpoints} round {round_ + 1}")
+            return
+        limit = min(WORKER_LIMIT[(lib, endpoints)], remaining)
+        result = run_worker(peer, lib, checker, endpoints, args.seconds, server.port, limit)
+        if limit < WORKER_LIMIT[(lib, endpoints)] and "error" in result:
+            result["error"] += " (what was left of the time budget)"
+        result.update(lib=lib, checker=checker, endpoints=endpoints, round=round_)
+        runs.append(result)
+        print(json.dumps(result), file=sys.stderr, flush=True)
+
+    with BenchRedis() as server:
+        for round_ in range(args.rounds):
+            for family, lib in (("ours", "ours"), ("dephealth", "dephealth-async")):
+                if lib in libs:
+                    base = run_worker(peer, lib, "noop", 0, 1.0, server.port, 30)
+                    if "error" not in base:
+                        baselines[family].append(base)
+            order = libs[round_ % len(libs) :] + libs[: round_ % len(libs)]
+            for checker in CHECKERS:
+                for lib in order:
+                    measure(lib, checker, 1000, round_)
+        # At 10,000 endpoints dephealth's thread mode takes a minute or more a run: it runs
+        # once, last, so that a busy machine's time budget cuts it first.
+        large = [lib for lib in libs if lib != "dephealth-thread"]
+        for round_ in range(args.large_rounds):
+            order = large[round_ % len(large) :] + large[: round_ % len(large)]
+            for checker in CHECKERS:
+                for lib in order:
+                    measure(lib, checker, 10000, round_)
+        if "dephealth-thread" in libs and args.large_rounds:
+            for checker in CHECKERS:
+                measure("dephealth-thread", checker, 10000, 0)
+    if any(r["lib"] == "dephealth-thread" and r["endpoints"] == 10000 for r in runs):
+        notes.append("dephealth thread mode at 10,000 endpoints runs once (a minute or more a run)")
+    if skipped:
+        notes.append(
+            f"not measured, the time budget of {args.budget:g} s was spent: " + ", ".join(skipped)
+        )
+    summary = summarise(runs, baselines)
+    output = {
+        "config": {
+            "interval_s": 1.0,
+            "rounds": args.rounds,
+            "large_rounds": args.large_rounds,
+            "seconds": args.seconds,
+            "warm_up_s": 1.5,
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "elapsed_s": round(time.monotonic() - began, 1),
+            "server": "private redis-server (connect and close only)",
+        },
+        "notes": notes,
+        "baselines": {
+            family: spread([b["rss_kib"] / 1024 for b in found])
+            for family, found in baselines.items()
+        },
+        "summary": summary,
+        "runs": runs,
+    }
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps(output))
         return
     print(
-        f"{'checker':8} {'endpoints':>9} {'checks':>7} {'cpu ms/1000':>11} "
-        f"{'late p50 ms':>11} {'late p99 ms':>11} {'late max':>9} {'threads':>7} {'down':>5}"
+        f"{'library/checker/endpoints':32} {'cpu ms/1k':>10} {'p99 late':>9} {'done':>6} "
+        f"{'MiB/1k':>7} {'threads':>7} {'down':>6} {'errors'}"
     )
-    for name, r in results.items():
+    for key, row in summary.items():
+
+        def m(field: str, row: dict[str, Any] = row) -> str:
+            value = row[field]["median"]
+            return "-" if value is None else f"{value:.4g}"
+
         print(
-            f"{name:8} {r['endpoints']:9d} {r['checks']:7d} {r['cpu_ms_per_1000_checks']:11.2f} "
-            f"{r['lateness_p50_ms']:11.3f} {r['lateness_p99_ms']:11.3f} "
-            f"{r['lateness_max_ms']:9.2f} {r['threads_added']:7d} {r['unhealthy_endpoints']:5d}"
+            f"{key:32} {m('cpu_ms_per_1000_checks'):>10} {m('gap_late_p99_ms'):>9} "
+            f"{m('checks_done_ratio'):>6} {m('memory_mib_per_1000'):>7} {m('threads'):>7} "
+            f"{m('unhealthy'):>6} {'; '.join(row['errors'])}"
         )
-    print("targets: no-op <= 20 ms CPU per 1,000 checks; p99 lateness < 20 ms; 1 thread")
+    for note in notes:
+        print(note)
+    print("targets: no-op <= 20 ms CPU per 1,000 checks; p99 lateness < 20 ms at 1,000 endpoints")
+    print("         < 10 MiB per 1,000 endpoints")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
-"""Request throughput of a Starlette app with DepHealthMiddleware, under real uvicorn and wrk.
+"""Request throughput with our Starlette middleware, and with dephealth's FastAPI integration.
 
-Two figures, each a ratio of medians measured in this run, rounds alternated:
+Real uvicorn servers (1 worker, asyncio loop, h11, for every app alike) loaded with ``wrk``,
+all series alternated within each round. Ours (``app_ours.py``, a Starlette app):
 
-1. ``/`` with the middleware / ``/`` of the same app without it   (target >= 0.97)
-2. ``/readyz`` / ``/`` in the app with the middleware              (target >= 0.95)
+1. ``/`` with DepHealthMiddleware / ``/`` of the same app without it    (target >= 0.97)
+2. ``/readyz`` / ``/`` in the app with the middleware                    (target >= 0.95)
 
-Besides requests per second it reports the server process's CPU time per request (from
-``/proc``), which a busy machine disturbs far less than throughput.
+and the same two figures for dephealth 0.8.2 (``app_dephealth.py``, FastAPI with its lifespan,
+``dependencies_router`` and ``DepHealthMiddleware``, run by the Python of bench/.venv-peers),
+with ``/health/dependencies`` as its health endpoint. Besides requests per second it reports the
+server process's CPU time per request (from ``/proc``), which a busy machine disturbs far less
+than throughput, and the cost of our ASGI app alone, in process.
 
-Run from the repository root::
-
-    python bench/starlette_requests.py [--rounds 3] [--duration 5] [--connections 32]
+    python bench/starlette_requests.py [--rounds 3] [--duration 5] [--connections 32] [--json]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). The one dependency checked is a TCP check of
 the local Redis (127.0.0.1:6379) every 15 s; health requests never run a check.
@@ -20,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,90 +35,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchserver import PEER_PYTHON, Uvicorn, cpu_seconds
+from benchstats import paired, ratio, summary
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-
-HERE = Path(__file__).resolve().parent
 
 
-async def trivial(request: Request) -> Response:
-    return PlainTextResponse("ok")
+def server(python: str, module: str, with_dephealth: bool) -> Uvicorn:
+    """The app with or without dephealth, checking the local Redis over TCP every 15 s."""
+    return Uvicorn(python, module, {"DH_BENCH_MIDDLEWARE": "1" if with_dephealth else "0"})
 
 
-def build_app(registry: CollectorRegistry | None = None) -> Starlette:
-    """The app under test; ``DH_BENCH_MIDDLEWARE=1`` adds DepHealthMiddleware."""
-    app = Starlette(routes=[Route("/", trivial)])
-    if os.environ.get("DH_BENCH_MIDDLEWARE") == "1":
-        from dephealth_core import DependencyHealth, tcp_check
-        from dephealth_starlette import install
-
-        dependency = tcp_check("redis", host="127.0.0.1", port=6379, critical=True)
-        install(app, DependencyHealth("bench", "bench", dependency, registry=registry))
-    return app
-
-
-app = build_app()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, with_middleware: bool) -> None:
-        self.port = free_port()
-        env = {**os.environ, "DH_BENCH_MIDDLEWARE": "1" if with_middleware else "0"}
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "starlette_requests:app"),
-                *("--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(self.port)),
-                *("--workers", "1", "--no-access-log", "--log-level", "warning"),
-            ],
-            env=env,
-        )
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("uvicorn did not start")
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Run:
-    """One wrk run: throughput and the server's CPU time per request."""
-
-    def __init__(self, rps: float, cpu_us: float) -> None:
-        self.rps = rps
-        self.cpu_us = cpu_us
-
-
-def wrk(server: Server, path: str, duration: int, connections: int) -> Run:
-    """Load ``path`` for ``duration`` seconds; fails if any answer was not 2xx."""
+def wrk(server: Uvicorn, path: str, duration: int, connections: int) -> tuple[float, float]:
+    """Load ``path``: (req/s, server CPU µs per request); fails on any non-2xx answer."""
     url = server.url(path)
     cpu_before = cpu_seconds(server.process.pid)
     out = subprocess.run(
@@ -133,11 +63,11 @@ def wrk(server: Server, path: str, duration: int, connections: int) -> Run:
     total = re.search(r"(\d+) requests in", out)
     if rps is None or total is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
-    return Run(float(rps.group(1)), cpu / int(total.group(1)) * 1e6)
+    return float(rps.group(1)), cpu / int(total.group(1)) * 1e6
 
 
 def wait_ready(url: str) -> None:
-    end = time.monotonic() + 20
+    end = time.monotonic() + 30
     while time.monotonic() < end:
         if httpx.get(url).status_code == 200:
             return
@@ -145,29 +75,14 @@ def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} never answered 200 (is Redis up on 127.0.0.1:6379?)")
 
 
-def summary(label: str, runs: list[Run]) -> tuple[float, float]:
-    """Print and return the medians (req/s, CPU µs per request) of ``runs``."""
-    rps = [run.rps for run in runs]
-    cpu = [run.cpu_us for run in runs]
-    rps_median, cpu_median = statistics.median(rps), statistics.median(cpu)
-    rps_spread = (max(rps) - min(rps)) / rps_median * 100
-    cpu_spread = (max(cpu) - min(cpu)) / cpu_median * 100
-    print(
-        f"  {label:<30} {rps_median:>7,.0f} req/s (spread {rps_spread:4.1f}%)  "
-        f"{cpu_median:6.1f} µs CPU/request (spread {cpu_spread:4.1f}%)  "
-        f"[{', '.join(f'{v:,.0f}' for v in rps)}]"
-    )
-    return rps_median, cpu_median
-
-
 async def asgi_cost(rounds: int, calls: int = 20_000) -> dict[str, list[float]]:
-    """Microseconds per request of the ASGI app alone (no server, no sockets)."""
+    """Microseconds per request of our ASGI app alone (no server, no sockets)."""
+    from app_ours import build_app
+
+    os.environ["DH_BENCH_MIDDLEWARE"] = "0"
     plain = build_app()
     os.environ["DH_BENCH_MIDDLEWARE"] = "1"
-    try:
-        with_middleware = build_app(registry=CollectorRegistry())
-    finally:
-        os.environ.pop("DH_BENCH_MIDDLEWARE")
+    with_middleware = build_app(registry=CollectorRegistry())
     lifespan_in: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     lifespan_out: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     lifespan_scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
@@ -213,56 +128,131 @@ async def asgi_cost(rounds: int, calls: int = 20_000) -> dict[str, list[float]]:
     return costs
 
 
+def figures(
+    runs: dict[str, list[tuple[float, float]]], plain: str, with_: str, health: str
+) -> dict[str, Any]:
+    """The two ratios of one library, by req/s and by server CPU per request."""
+
+    def rps(name: str) -> list[float]:
+        return [r for r, _ in runs[name]]
+
+    def cpu(name: str) -> list[float]:
+        return [c for _, c in runs[name]]
+
+    return {
+        "middleware_rps": paired(rps(with_), rps(plain)),
+        "middleware_rps_of_medians": ratio(
+            statistics.median(rps(with_)), statistics.median(rps(plain))
+        ),
+        # Baseline CPU / this one's: the req/s ratio a quiet machine would show.
+        "middleware_cpu": paired(cpu(plain), cpu(with_)),
+        "health_rps": paired(rps(health), rps(with_)),
+        "health_rps_of_medians": ratio(
+            statistics.median(rps(health)), statistics.median(rps(with_))
+        ),
+        "health_cpu": paired(cpu(with_), cpu(health)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--peer-python", type=Path, default=PEER_PYTHON)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
 
-    plain, middleware = Server(with_middleware=False), Server(with_middleware=True)
+    notes: list[str] = []
+    servers = {
+        "ours-plain": server(sys.executable, "app_ours", with_dephealth=False),
+        "ours-with": server(sys.executable, "app_ours", with_dephealth=True),
+    }
+    # (series name, server, path)
+    series = [
+        ("ours / without", "ours-plain", "/"),
+        ("ours / with", "ours-with", "/"),
+        ("ours /readyz", "ours-with", "/readyz"),
+    ]
     try:
-        wait_ready(middleware.url("/readyz"))
-        for server, path in ((plain, "/"), (middleware, "/"), (middleware, "/readyz")):
-            wrk(server, path, 1, args.connections)  # warm-up
-        results: dict[str, list[Run]] = {"plain": [], "with": [], "trivial": [], "readyz": []}
-        for _ in range(args.rounds):
-            results["plain"].append(wrk(plain, "/", args.duration, args.connections))
-            results["with"].append(wrk(middleware, "/", args.duration, args.connections))
-        for _ in range(args.rounds):
-            results["trivial"].append(wrk(middleware, "/", args.duration, args.connections))
-            results["readyz"].append(wrk(middleware, "/readyz", args.duration, args.connections))
+        if args.peer_python.exists():
+            servers["dh-plain"] = server(str(args.peer_python), "app_dephealth", False)
+            servers["dh-with"] = server(str(args.peer_python), "app_dephealth", True)
+            series += [
+                ("dephealth / without", "dh-plain", "/"),
+                ("dephealth / with", "dh-with", "/"),
+                ("dephealth /health/dependencies", "dh-with", "/health/dependencies"),
+            ]
+        else:
+            notes.append(f"dephealth not measured: no Python with dephealth at {args.peer_python}")
+        wait_ready(servers["ours-with"].url("/readyz"))
+        if "dh-with" in servers:
+            wait_ready(servers["dh-with"].url("/health/dependencies"))
+        for _, name, path in series:
+            wrk(servers[name], path, 1, args.connections)  # warm-up
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in series}
+        for round_ in range(args.rounds):
+            shift = round_ % len(series)
+            for name, key, path in series[shift:] + series[:shift]:
+                runs[name].append(wrk(servers[key], path, args.duration, args.connections))
     finally:
-        plain.stop()
-        middleware.stop()
+        for running in servers.values():
+            running.stop()
 
-    print(
-        f"uvicorn (h11), 1 worker; wrk -t1 -c{args.connections} -d{args.duration}s; "
-        f"{args.rounds} alternated rounds per pair; medians"
-    )
-    print("1) trivial route, without vs with DepHealthMiddleware")
-    plain_rps, plain_cpu = summary("/ without middleware", results["plain"])
-    with_rps, with_cpu = summary("/ with middleware", results["with"])
-    print("2) in the app with the middleware: /readyz vs the trivial route")
-    trivial_rps, trivial_cpu = summary("/ (trivial route)", results["trivial"])
-    readyz_rps, readyz_cpu = summary("/readyz", results["readyz"])
-    print(
-        f"with / without middleware: {with_rps / plain_rps:.3f} req/s (target >= 0.97), "
-        f"CPU per request {with_cpu / plain_cpu:.3f}x"
-    )
-    print(
-        f"/readyz / trivial route:    {readyz_rps / trivial_rps:.3f} req/s (target >= 0.95), "
-        f"CPU per request {readyz_cpu / trivial_cpu:.3f}x"
-    )
     costs = asyncio.run(asgi_cost(args.rounds))
-    medians = {name: statistics.median(values) for name, values in costs.items()}
-    print("3) the ASGI app alone, in process (no server): median µs per request")
+    result: dict[str, Any] = {
+        "config": {
+            "server": "uvicorn, 1 worker, --loop asyncio --http h11",
+            "load": f"wrk -t1 -c{args.connections} -d{args.duration}s",
+            "rounds": args.rounds,
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        },
+        "notes": notes,
+        "series": {
+            name: {
+                "rps": summary([r for r, _ in values], 1),
+                "cpu_us": summary([c for _, c in values], 1),
+            }
+            for name, values in runs.items()
+        },
+        "ours": figures(runs, "ours / without", "ours / with", "ours /readyz"),
+        "asgi_us": {name: summary(values, 2) for name, values in costs.items()},
+    }
+    if "dephealth / with" in runs:
+        result["dephealth"] = figures(
+            runs, "dephealth / without", "dephealth / with", "dephealth /health/dependencies"
+        )
+    if args.json:
+        print(json.dumps(result))
+        return
     print(
-        f"  / without middleware {medians['plain']:.1f}, / with middleware "
-        f"{medians['with']:.1f}, /readyz {medians['readyz']:.1f}"
+        f"{result['config']['server']}; {result['config']['load']}; "
+        f"{args.rounds} alternated rounds; medians (spread = (max - min) / median)"
     )
+    for name, row in result["series"].items():
+        print(
+            f"  {name:32} {row['rps']['median']:>9,.0f} req/s ({row['rps']['spread_pct']}%)"
+            f"  {row['cpu_us']['median']:7.1f} µs CPU/request ({row['cpu_us']['spread_pct']}%)"
+        )
+    for lib in ("ours", "dephealth"):
+        if lib in result:
+            f = result[lib]
+            print(
+                f"{lib}: with / without middleware {f['middleware_rps']['median']} req/s "
+                f"(target >= 0.97), CPU {f['middleware_cpu']['median']}; "
+                f"health / trivial {f['health_rps']['median']} req/s (target >= 0.95), "
+                f"CPU {f['health_cpu']['median']}"
+            )
+    medians = {name: row["median"] for name, row in result["asgi_us"].items()}
+    print(
+        f"our ASGI app alone, µs per request: / without {medians['plain']}, "
+        f"/ with {medians['with']}, /readyz {medians['readyz']}"
+    )
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
