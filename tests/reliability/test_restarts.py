@@ -1,5 +1,6 @@
 """Restarted dependencies: pool-mode checks follow a private PostgreSQL and a private Redis
-through a restart, and the app's pools recover without leaking a socket.
+through a restart, and the app's pools recover without leaking a socket. (And a stopped
+OpenLDAP: its checks, which open a connection each, leave no socket behind.)
 
 While the servers are down every check reads ``connection_error``; once they are back every
 check reads ``ok`` again, the app's own queries work through the same pools, and every
@@ -9,13 +10,15 @@ socket this process holds to either server belongs to one of those pools.
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from dephealth_core import DependencyHealth, postgres_check, redis_check
+from dephealth_core import DependencyHealth, ldap_check, postgres_check, redis_check
 
 from .procs import own_sockets_to
 
@@ -98,3 +101,34 @@ async def test_pool_checks_follow_restarts_and_pools_recover(
         psycopg.close()
         await async_redis.aclose()
         sync_redis.close()
+
+
+async def test_a_stopped_ldap_server_leaves_no_socket_behind(slapd: Any) -> None:
+    """Checks of a stopped OpenLDAP read connection_refused and keep no socket open."""
+    dh = DependencyHealth(
+        "restarts",
+        "tests",
+        ldap_check("directory", url=slapd.url, critical=True),
+        check_interval=INTERVAL,
+        timeout=0.5,
+        registry=CollectorRegistry(),
+    )
+    collecting = gc.isenabled()
+    gc.disable()  # the sockets must be closed by the checks, not by the garbage collector
+    try:
+        assert {s.detail for s in (await dh.check_now()).values()} == {"ok"}
+        with slapd.stopped():
+            for _ in range(10):
+                details = await dh.check_now()
+            held = own_sockets_to(slapd.port)
+            fds_before = len(os.listdir("/proc/self/fd"))
+            for _ in range(10):
+                await dh.check_now()
+            grown = len(os.listdir("/proc/self/fd")) - fds_before
+        assert {s.detail for s in details.values()} == {"connection_refused"}
+        assert held == 0
+        assert grown <= 0
+        assert {s.detail for s in (await dh.check_now()).values()} == {"ok"}
+    finally:
+        if collecting:
+            gc.enable()

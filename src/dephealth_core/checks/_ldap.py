@@ -91,6 +91,12 @@ class LdapChecker:
         finally:
             with contextlib.suppress(Exception):
                 connection.unbind()
+            # ldap3 leaves the socket of an open that failed (refused, timed out) to the
+            # garbage collector: unbind() skips a connection it never marked open.
+            sock = getattr(connection, "socket", None)
+            if sock is not None:
+                with contextlib.suppress(Exception):
+                    sock.close()
 
 
 class LdapClientChecker:
