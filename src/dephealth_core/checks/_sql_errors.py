@@ -115,11 +115,15 @@ def _libpq_connect_error(exc: BaseException) -> CheckError:
 
 def classify_pymysql(exc: BaseException) -> CheckError:
     """Map an aiomysql/PyMySQL error to a classified error, by MySQL error code."""
-    import pymysql
+    # From the module itself, not as ``pymysql.err``: after pymysql.install_as_MySQLdb(),
+    # importing MySQLdb.* submodules (as Django's MySQL backend does) loads pymysql's
+    # modules a second time under that name and rebinds ``pymysql.err`` to the copy, whose
+    # classes are not the ones pymysql and aiomysql raise.
+    from pymysql.err import InterfaceError, MySQLError, OperationalError
 
     if isinstance(exc, CheckError):
         return exc
-    if not isinstance(exc, pymysql.err.MySQLError):
+    if not isinstance(exc, MySQLError):
         return _generic(exc, "mysql")
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     if code in _MYSQL_AUTH:
@@ -136,7 +140,7 @@ def classify_pymysql(exc: BaseException) -> CheckError:
         # aiomysql wraps the socket error: its cause tells refused from DNS from timeout.
         generic = _generic(exc, "mysql")
         return generic if generic.detail != "error" else ConnectionRefused("mysql: cannot connect")
-    if isinstance(exc, pymysql.err.OperationalError | pymysql.err.InterfaceError):
+    if isinstance(exc, OperationalError | InterfaceError):
         return _generic(exc, "mysql")
     return QueryError(f"mysql: query failed ({code})")
 
