@@ -63,9 +63,19 @@ def pg_sessions(application_name: str) -> int:
     return int(row[0])
 
 
-def our_threads() -> list[str]:
-    """Threads the suite's code started (the engine's pool, alias threads, the runner)."""
-    return sorted(t.name for t in threading.enumerate() if t.name.startswith("dephealth"))
+def our_threads(besides: frozenset[threading.Thread] = frozenset()) -> list[str]:
+    """Threads of ours (the engine's pool, alias threads, the runner) not in ``besides``.
+
+    Other tests of the session may have left the process's runner (or an adapter's alias
+    thread) running: those are ``besides``, taken before the test starts.
+    """
+    return sorted(
+        t.name for t in threading.enumerate() if t.name.startswith("dephealth") and t not in besides
+    )
+
+
+def threads_now() -> frozenset[threading.Thread]:
+    return frozenset(threading.enumerate())
 
 
 def alarms(records: list[logging.LogRecord], caught: list[warnings.WarningMessage]) -> list[str]:
@@ -189,6 +199,7 @@ async def test_starlette_under_uvicorn_stops_cleanly_while_checks_run(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     proxies = [*fleet.proxies.values(), redis_proxy]
+    before = threads_now()
     try:
         with watching() as (records, caught):
             thread = threading.Thread(target=server.run, name="test-uvicorn")
@@ -203,7 +214,7 @@ async def test_starlette_under_uvicorn_stops_cleanly_while_checks_run(
                     server.should_exit = True
                     thread.join(30)
             assert not thread.is_alive()
-            until(lambda: not our_threads(), "the checker threads to end", 5)
+            until(lambda: not our_threads(before), "the checker threads to end", 5, our_threads)
             until(
                 lambda: not any(own_sockets_to(p.port) for p in proxies),
                 "connections to close",
@@ -228,6 +239,9 @@ def test_background_runner_stops_cleanly_while_checks_run(every_dependency: Flee
     with watching() as (records, caught):
         dh = DependencyHealth(environ=environ, registry=CollectorRegistry())
         views = HealthViews(dh, show_details="always", metrics=True)
+        # A runner of its own: not one an earlier test of the session started.
+        BackgroundRunner.get().shutdown()
+        before = threads_now()
         dh.start_background()
         runner = BackgroundRunner.get()
         until(lambda: views.handle("readyz").status == 200, "/readyz 200", 30)
@@ -236,7 +250,12 @@ def test_background_runner_stops_cleanly_while_checks_run(every_dependency: Flee
             next_check_starts(fleet)
             dh.stop_background()
         pending = runner.run(_tasks_of_ours(), timeout=5)
-        until(lambda: our_threads() == ["dephealth-checker"], "the checker pool to end", 5)
+        until(
+            lambda: our_threads(before) == ["dephealth-checker"],
+            "the checker pool to end",
+            5,
+            our_threads,
+        )
         until(
             lambda: not any(sockets_of_ours(fleet).values()),
             "connections to close",
@@ -245,7 +264,7 @@ def test_background_runner_stops_cleanly_while_checks_run(every_dependency: Flee
         )
         runner.shutdown()
     assert pending == []
-    assert our_threads() == []
+    assert our_threads(before) == []
     assert alarms(records, caught) == []
     # A cancelled query ends on the server once it notices the closed socket.
     until(lambda: pg_sessions(APP_NAME) == 0, "PostgreSQL sessions to end", 10)
