@@ -21,7 +21,6 @@ from .._exceptions import (
 from .._snapshot import PoolStats
 from ._auth import tls_flags
 from ._drivers import (
-    acquire_budget,
     check_timeout,
     import_driver,
     platform_error,
@@ -172,8 +171,8 @@ class AsyncRedisClientChecker:
 
     def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
-        self.ping_timeout = acquire_budget(timeout)
         self.probe_timeout = probe_budget(timeout)
+        self.ping_timeout = timeout - self.probe_timeout
 
     def pool_stats(self) -> PoolStats | None:
         """The client's pool counts."""
