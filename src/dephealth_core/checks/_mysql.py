@@ -10,6 +10,7 @@ from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, opt
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
+from ._drivers import import_driver
 from ._sql_errors import classify_pymysql
 from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts, run_mysql_query
@@ -121,12 +122,7 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = mysql_options(dependency, target)
     if target.source is not None:
         return make_pool_checker(target.source, "mysql", options.query, options.timeout)
-    try:
-        import aiomysql  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "MySQL checks need aiomysql: pip install 'dephealth-suite[mysql]'"
-        ) from exc
+    import_driver("aiomysql", extra="mysql", kind="MySQL")
     return MysqlChecker(options)
 
 

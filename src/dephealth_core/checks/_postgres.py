@@ -7,6 +7,7 @@ from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from ._auth import ca_context
+from ._drivers import import_driver
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts
@@ -89,12 +90,7 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = postgres_options(dependency, target)
     if target.source is not None:
         return make_pool_checker(target.source, "postgres", options.query, options.timeout)
-    try:
-        import asyncpg  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "PostgreSQL checks need asyncpg: pip install 'dephealth-suite[postgres]'"
-        ) from exc
+    import_driver("asyncpg", extra="postgres", kind="PostgreSQL")
     return PostgresChecker(options)
 
 
