@@ -255,6 +255,11 @@ class DependencyHealth:
         return self._snapshot
 
     @property
+    def registry(self) -> CollectorRegistry | None:
+        """The registry the metrics are registered in; ``None`` with ``metrics=False``."""
+        return self.collector.registry if self.collector is not None else None
+
+    @property
     def dependencies(self) -> tuple[Dependency, ...]:
         """The declared dependencies, in order."""
         return tuple(p.dependency for p in self._prepared.values())
