@@ -64,9 +64,10 @@ def test_monitors_scrape_the_metrics_path_of_the_pods() -> None:
     assert service["spec"]["selector"].items() <= pod_labels.items()
 
     service_monitor = kind(documents("servicemonitor.yaml"), "ServiceMonitor")
-    assert service_monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"][
-        "labels"
-    ].items()
+    assert (
+        service_monitor["spec"]["selector"]["matchLabels"].items()
+        <= service["metadata"]["labels"].items()
+    )
     for endpoint in service_monitor["spec"]["endpoints"]:
         assert endpoint["path"] == DEFAULT_PATHS["metrics"]
         assert endpoint["port"] in service_ports
