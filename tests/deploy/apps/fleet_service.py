@@ -61,7 +61,7 @@ app.add_middleware(
         "shop",
         *checks,
         check_interval=1,
-        timeout=0.5,
+        timeout=0.9,
         registry=CollectorRegistry(),
     ),
     metrics=True,
