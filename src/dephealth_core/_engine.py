@@ -307,9 +307,7 @@ class DependencyHealth:
 
     def add_dependency(self, dependency: Dependency) -> None:
         """Add a dependency; on a running engine its checks start at once."""
-        _require_dependency(dependency)
-        merged = _config.merge_environment([dependency], self._environ)[0]
-        prepared = self._table.prepare(merged)
+        prepared = self._prepare_added(dependency)
         if prepared.dependency.name in self._table:
             raise ConfigError(
                 "duplicate dependency name", dependency=prepared.dependency.name, field="name"
@@ -324,9 +322,7 @@ class DependencyHealth:
 
     def replace_dependency(self, dependency: Dependency) -> None:
         """Replace the dependency of the same name (new address, options or settings)."""
-        _require_dependency(dependency)
-        merged = _config.merge_environment([dependency], self._environ)[0]
-        prepared = self._table.prepare(merged)
+        prepared = self._prepare_added(dependency)
         name = prepared.dependency.name
         if name not in self._table:
             raise KeyError(name)
@@ -336,6 +332,11 @@ class DependencyHealth:
             self._apply_add(prepared)
 
         self._call_on_loop(apply)
+
+    def _prepare_added(self, dependency: Dependency) -> PreparedDependency:
+        _require_dependency(dependency)
+        merged = _config.merge_environment([dependency], self._environ)[0]
+        return self._table.prepare(merged)
 
     def _call_on_loop(self, action: Callable[[], None]) -> None:
         call_on_loop(self._loop if self._activated else None, action)
