@@ -42,7 +42,6 @@ HELP = {
     LAST_SUCCESS: "Unix time of the last successful check",
     TRANSITIONS: "Changes of health state since the checks started",
 }
-REQUIRED_LABELS = ("name", "group", "dependency", "type", "host", "port", "critical")
 
 
 def endpoint_labels(service: str, group: str, status: EndpointStatus) -> dict[str, str]:
