@@ -105,7 +105,7 @@ class DependencyHealth:
         self._activated = False
         self._runner: BackgroundRunner | None = None
         self._recorder = Recorder(self._after_record)
-        self._scheduler = Scheduler(self._recorder.record, sync_workers)
+        self._scheduler = Scheduler(self._recorder, sync_workers)
         self._publisher = SnapshotPublisher(
             self.name, self.group, lambda: self._recorder.statuses, lambda: self._state
         )
@@ -347,14 +347,11 @@ class DependencyHealth:
             return
         if prepared.checker is None:
             self._table.resolve(prepared)
-        self._track(prepared)
+        self._scheduler.add(prepared, self._loop if self._state == "running" else None)
         self._publisher.flush()
 
     def _apply_remove(self, name: str) -> None:
-        prepared = self._table.remove(name)
-        for endpoint in prepared.endpoints:
-            self._scheduler.remove(endpoint.key)
-            self._recorder.forget(endpoint.key)
+        self._scheduler.remove(self._table.remove(name))
         if self._activated:
             self._publisher.flush()
 
@@ -365,23 +362,12 @@ class DependencyHealth:
             return
         self._table.resolve_all()
         for prepared in self._table:
-            self._track(prepared)
+            self._scheduler.add(prepared, None)
         self._activated = True
-
-    def _track(self, prepared: PreparedDependency) -> None:
-        assert prepared.checker is not None
-        for endpoint in prepared.endpoints:
-            runner = self._scheduler.add(endpoint, prepared.checker, prepared.settings)
-            self._recorder.track(endpoint, prepared.settings)
-            if self._activated and self._state == "running" and self._loop is not None:
-                self._scheduler.start(
-                    self._loop, runner, self._loop.time() + prepared.settings.initial_delay
-                )
 
     def _reset_runtime(self) -> None:
         """Forget loop-bound state: after a fork, or when moving to another loop."""
         self._scheduler.reset()
-        self._recorder.clear()
         self._liveness.reset()
         self._publisher.reset()
         self._activated = False

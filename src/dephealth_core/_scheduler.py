@@ -13,11 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from ._dependency import Checker, Endpoint
-from ._endpoint_runner import CheckResult, EndpointRunner
+from ._endpoint_runner import EndpointRunner
 from ._exceptions import StateError
-from ._settings import CheckSettings
+
+if TYPE_CHECKING:
+    from ._endpoint_table import PreparedDependency
+    from ._recorder import Recorder
 
 logger = logging.getLogger("dephealth")
 
@@ -27,42 +30,50 @@ SPREAD_STEP = 0.001
 #: How long ``stop()`` waits for checks in flight before cancelling them.
 STOP_GRACE = 5.0
 
-Record = Callable[[EndpointRunner, CheckResult], None]
-
 
 class Scheduler:
-    """Runs the endpoints' checks on one loop; results go to ``record``."""
+    """Runs the endpoints' checks on one loop; results go to the recorder."""
 
-    def __init__(self, record: Record, sync_workers: int) -> None:
-        self._record = record
+    def __init__(self, recorder: Recorder, sync_workers: int) -> None:
+        self._recorder = recorder
+        self._record = recorder.record
         self._sync_workers = sync_workers
         self.runners: dict[str, EndpointRunner] = {}
         self._executor: ThreadPoolExecutor | None = None
 
-    def add(self, endpoint: Endpoint, checker: Checker, settings: CheckSettings) -> EndpointRunner:
-        """Create the runner of ``endpoint`` (not started)."""
-        runner = EndpointRunner(endpoint, checker, settings, self._get_executor)
-        self.runners[endpoint.key] = runner
-        return runner
+    def add(self, prepared: PreparedDependency, start_on: asyncio.AbstractEventLoop | None) -> None:
+        """Create the runners of a resolved dependency's endpoints, started when ``start_on``."""
+        assert prepared.checker is not None
+        for endpoint in prepared.endpoints:
+            runner = EndpointRunner(
+                endpoint, prepared.checker, prepared.settings, self._get_executor
+            )
+            self.runners[endpoint.key] = runner
+            self._recorder.track(endpoint, prepared.settings)
+            if start_on is not None:
+                self.start(start_on, runner, start_on.time() + prepared.settings.initial_delay)
 
-    def remove(self, key: str) -> None:
-        """Cancel an endpoint's task and close its checker once the task has ended."""
-        runner = self.runners.pop(key, None)
-        if runner is None:
-            return
-        if runner.task is not None:
-            runner.task.cancel()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        task = loop.create_task(_close_later(runner))
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
+    def remove(self, prepared: PreparedDependency) -> None:
+        """Cancel the endpoints' tasks and close their checkers once the tasks have ended."""
+        for endpoint in prepared.endpoints:
+            self._recorder.forget(endpoint.key)
+            runner = self.runners.pop(endpoint.key, None)
+            if runner is None:
+                continue
+            if runner.task is not None:
+                runner.task.cancel()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                continue
+            task = loop.create_task(_close_later(runner))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
 
     def reset(self) -> None:
-        """Forget runners and the thread pool (after a fork, or to move to another loop)."""
+        """Forget runners, statuses and the thread pool (after a fork, or to change loops)."""
         self.runners = {}
+        self._recorder.clear()
         self._executor = None
 
     def start_all(self, loop: asyncio.AbstractEventLoop) -> None:
