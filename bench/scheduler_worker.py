@@ -122,7 +122,7 @@ def ours(checker: str, endpoints: int, port: int) -> Bench:
     )
 
     async def arm_on_loop() -> None:
-        for runner in dh._runners.values():
+        for runner in dh._scheduler.runners.values():
             runner.lateness = []
 
     def arm() -> None:
@@ -135,7 +135,7 @@ def ours(checker: str, endpoints: int, port: int) -> Bench:
         1 for status in dh.snapshot.endpoints.values() if status.healthy is False
     )
     bench.schedule_lateness = lambda: [
-        value for runner in dh._runners.values() for value in (runner.lateness or [])
+        value for runner in dh._scheduler.runners.values() for value in (runner.lateness or [])
     ]
     return bench
 

@@ -7,9 +7,10 @@ No web framework is imported here; the adapters (``dephealth_starlette``, ``deph
 from __future__ import annotations
 
 from .__about__ import __version__
+from ._background import BackgroundRunner
 from ._classify import classify
 from ._dependency import Checker, Dependency, Endpoint, Kind, Target
-from ._engine import DependencyHealth, StateChange
+from ._engine import DependencyHealth
 from ._exceptions import (
     AuthError,
     CheckError,
@@ -26,8 +27,9 @@ from ._exceptions import (
     TlsError,
     Unhealthy,
 )
+from ._fork import register_after_fork
 from ._metrics import DependencyMetrics
-from ._runner import BackgroundRunner
+from ._recorder import StateChange
 from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
@@ -87,6 +89,7 @@ __all__ = [
     "mysql_check",
     "postgres_check",
     "redis_check",
+    "register_after_fork",
     "status_of",
     "tcp_check",
 ]

@@ -1,4 +1,4 @@
-"""The dephealth metric families, collected from the engine's snapshot at scrape time.
+"""The dephealth metric families, collected from a snapshot source at scrape time.
 
 A custom collector (prometheus_client's ``Collector.collect`` protocol) rather than live
 gauges: nothing exists before an endpoint's first check, a changed detail replaces its series,
@@ -23,7 +23,7 @@ from ._snapshot import EndpointStatus
 from ._status import STATUS_CATEGORIES
 
 if TYPE_CHECKING:
-    from ._engine import DependencyHealth
+    from ._protocols import SnapshotSource
 
 HEALTH = "app_dependency_health"
 LATENCY = "app_dependency_latency_seconds"
@@ -42,7 +42,6 @@ HELP = {
     LAST_SUCCESS: "Unix time of the last successful check",
     TRANSITIONS: "Changes of health state since the checks started",
 }
-REQUIRED_LABELS = ("name", "group", "dependency", "type", "host", "port", "critical")
 
 
 def endpoint_labels(service: str, group: str, status: EndpointStatus) -> dict[str, str]:
@@ -61,10 +60,16 @@ def endpoint_labels(service: str, group: str, status: EndpointStatus) -> dict[st
 
 
 class DependencyMetrics(Collector):
-    """Exports one engine's endpoints in the four contract families (and a few of our own)."""
+    """Exports one source's endpoints in the four contract families (and a few of our own).
 
-    def __init__(self, engine: DependencyHealth, registry: CollectorRegistry | None) -> None:
-        self._engine = engine
+    Args:
+        source: what publishes the snapshots (an engine, or any ``SnapshotSource``); only its
+            ``snapshot`` is read, at each scrape.
+        registry: where to register (default: prometheus_client's global registry).
+    """
+
+    def __init__(self, source: SnapshotSource, registry: CollectorRegistry | None) -> None:
+        self._source = source
         self.registry = REGISTRY if registry is None else registry
         try:
             self.registry.register(self)
@@ -95,7 +100,7 @@ class DependencyMetrics(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """Build the families from the latest snapshot."""
-        snapshot = self._engine.snapshot
+        snapshot = self._source.snapshot
         health = GaugeMetricFamily(HEALTH, HELP[HEALTH])
         latency = HistogramMetricFamily(LATENCY, HELP[LATENCY])
         status_family = GaugeMetricFamily(STATUS, HELP[STATUS])

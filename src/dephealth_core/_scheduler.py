@@ -1,205 +1,183 @@
-"""Running the checks of one endpoint on an event loop.
+"""The scheduler: one :class:`EndpointRunner` per endpoint, their tasks, and the stop protocol.
 
-Each endpoint has one long-lived task: it sleeps until its next due time, runs one check
-under the timeout, records the result, and moves the due time on by one interval from the
-*scheduled* start, so lateness does not accumulate. A check that overruns its interval is
-followed at once by the next one, never overlapped by it.
-
-Due times are aligned up to a 10 ms grid. Endpoints due within the same 10 ms then wake in one
-turn of the event loop, which at a thousand endpoints divides the scheduling cost by several
-times; a check starts at most 10 ms after its unaligned due time.
+At scale the first checks are spread over the interval, so that a thousand endpoints do not
+fire together. Stopping lets checks in flight finish (bounded), starts no new one, cancels what
+is left and closes the checkers, never waiting forever on a check that ignores cancellation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import logging
-import math
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from ._classify import classify
-from ._dependency import Checker, Endpoint
-from ._exceptions import CheckError
-from ._settings import CheckSettings
-from ._snapshot import EndpointStatus
-from ._state import ThresholdState
+from ._endpoint_runner import EndpointRunner
+from ._exceptions import StateError
 
 if TYPE_CHECKING:
-    from ._snapshot import PoolStats
+    from ._endpoint_table import PreparedDependency
+    from ._recorder import Recorder
 
 logger = logging.getLogger("dephealth")
 
-#: Due times are aligned up to multiples of this many seconds (see the module docstring).
-GRID = 0.01
+#: Above this many endpoints, first checks are spread by this step (seconds) apiece, up to
+#: one interval, so that a thousand endpoints do not fire at once.
+SPREAD_STEP = 0.001
+#: How long ``stop()`` waits for checks in flight before cancelling them.
+STOP_GRACE = 5.0
 
 
-def align(moment: float) -> float:
-    """``moment`` rounded up to the scheduling grid."""
-    return math.ceil(moment / GRID) * GRID
+class Scheduler:
+    """Runs the endpoints' checks on one loop; results go to the recorder."""
 
+    def __init__(self, recorder: Recorder, sync_workers: int) -> None:
+        self._recorder = recorder
+        self._record = recorder.record
+        self._sync_workers = sync_workers
+        self.runners: dict[str, EndpointRunner] = {}
+        self._executor: ThreadPoolExecutor | None = None
 
-class CheckResult:
-    """What one check produced: a detail, its latency, and the exception if it failed."""
-
-    __slots__ = ("detail", "error", "latency")
-
-    def __init__(self, detail: str, latency: float, error: BaseException | None) -> None:
-        self.detail = detail
-        self.latency = latency
-        self.error = error
-
-
-def describe_error(error: BaseException | None) -> str:
-    """A log-safe description of a check failure: never raw driver text.
-
-    Driver messages may echo DSNs or credentials, so only the exception type is named; the
-    message of a :class:`CheckError` is the checker's own wording and is kept.
-    """
-    if error is None:
-        return ""
-    if isinstance(error, CheckError):
-        return f"{type(error).__name__}: {error}"
-    return type(error).__name__
-
-
-class EndpointRunner:
-    """Checks one endpoint: holds its checker, settings, threshold state and task."""
-
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        checker: Checker,
-        settings: CheckSettings,
-        status: EndpointStatus,
-        executor: Callable[[], Executor],
-    ) -> None:
-        self.endpoint = endpoint
-        self.checker = checker
-        self.settings = settings
-        self.status = status
-        self.state = ThresholdState(settings.failure_threshold, settings.success_threshold)
-        self.is_async = inspect.iscoroutinefunction(checker.check)
-        self._executor = executor
-        self._pool_stats: Callable[[], PoolStats | None] | None = getattr(
-            checker, "pool_stats", None
-        )
-        self.task: asyncio.Task[None] | None = None
-        # A sync check keeps running in its thread after a timeout; the next check waits
-        # for it rather than overlapping it.
-        self._leftover: asyncio.Future[Any] | None = None
-        self._lock: asyncio.Lock | None = None
-        self.lateness: list[float] | None = None
-        self.stopping = False
-        #: ``time.monotonic()`` when the check in flight started (read by ``alive()``).
-        self.in_flight_since: float | None = None
-
-    def pool_stats(self) -> PoolStats | None:
-        """The pool counts the checker reports, if any (never raises)."""
-        if self._pool_stats is None:
-            return None
-        try:
-            return self._pool_stats()
-        except Exception:
-            return None
-
-    async def run_forever(
-        self, first_due: float, record: Callable[[EndpointRunner, CheckResult], None]
-    ) -> None:
-        """Check at every interval from ``first_due`` (loop time) until cancelled."""
-        loop = asyncio.get_running_loop()
-        interval = self.settings.interval
-        due = align(first_due)
-        while True:
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if self.stopping:
-                return
-            if self.lateness is not None:
-                self.lateness.append(loop.time() - due)
-            await self.check_once(record)
-            due = align(due + interval)
-            now = loop.time()
-            if due < now:
-                due = now
-
-    async def check_once(self, record: Callable[[EndpointRunner, CheckResult], None]) -> None:
-        """Run one check (waiting for one already in flight) and record its result."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            self.in_flight_since = time.monotonic()
-            try:
-                result = await self._execute()
-            finally:
-                self.in_flight_since = None
-            record(self, result)
-
-    async def _execute(self) -> CheckResult:
-        loop = asyncio.get_running_loop()
-        timeout = self.settings.timeout
-        started = loop.time()
-        deadline = asyncio.timeout(timeout)
-        try:
-            async with deadline:
-                if self._leftover is not None and not self._leftover.done():
-                    await asyncio.wait((self._leftover,))
-                self._leftover = None
-                if self.is_async:
-                    await self.checker.check(self.endpoint)  # type: ignore[misc]
-                else:
-                    future = loop.run_in_executor(
-                        self._executor(), self.checker.check, self.endpoint
-                    )
-                    self._leftover = future
-                    await asyncio.shield(future)
-                    self._leftover = None
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if self._leftover is not None:
-                self._leftover.add_done_callback(_consume_result)
-            if deadline.expired():
-                # The checker swallowed our timeout's cancellation and raised something else:
-                # take the cancel request back, or it would kill this endpoint's task at its
-                # next await (Python 3.11 leaves it pending).
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    task.uncancel()
-                return CheckResult("timeout", loop.time() - started, exc)
-            return CheckResult(classify(exc), loop.time() - started, exc)
-        return CheckResult("ok", loop.time() - started, None)
-
-    async def wait_idle(self) -> None:
-        """Wait for a check that is in flight (scheduled or from ``check_now``)."""
-        if self._lock is not None:
-            async with self._lock:
-                pass
-
-    async def close(self) -> None:
-        """Release what the checker holds; errors are logged, never raised."""
-        closer = getattr(self.checker, "aclose", None) or getattr(self.checker, "close", None)
-        if closer is None:
-            return
-        try:
-            outcome = closer()
-            if inspect.isawaitable(outcome):
-                await outcome
-        except Exception as exc:
-            logger.warning(
-                "dephealth: closing checker failed dependency=%s error=%s",
-                self.endpoint.dependency,
-                describe_error(exc),
+    def add(self, prepared: PreparedDependency, start_on: asyncio.AbstractEventLoop | None) -> None:
+        """Create the runners of a resolved dependency's endpoints, started when ``start_on``."""
+        assert prepared.checker is not None
+        for endpoint in prepared.endpoints:
+            runner = EndpointRunner(
+                endpoint, prepared.checker, prepared.settings, self._get_executor
             )
+            self.runners[endpoint.key] = runner
+            self._recorder.track(endpoint, prepared.settings)
+            if start_on is not None:
+                self.start(start_on, runner, start_on.time() + prepared.settings.initial_delay)
+
+    def remove(self, prepared: PreparedDependency) -> None:
+        """Cancel the endpoints' tasks and close their checkers once the tasks have ended."""
+        for endpoint in prepared.endpoints:
+            self._recorder.forget(endpoint.key)
+            runner = self.runners.pop(endpoint.key, None)
+            if runner is None:
+                continue
+            if runner.task is not None:
+                runner.task.cancel()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                continue
+            task = loop.create_task(_close_later(runner))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+    def reset(self) -> None:
+        """Forget runners, statuses and the thread pool (after a fork, or to change loops)."""
+        self.runners = {}
+        self._recorder.clear()
+        self._executor = None
+
+    def start_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start every runner, first checks spread over the interval at scale."""
+        now = loop.time()
+        count = max(len(self.runners), 1)
+        for index, runner in enumerate(self.runners.values()):
+            settings = runner.settings
+            step = min(settings.interval / count, SPREAD_STEP)
+            self.start(loop, runner, now + settings.initial_delay + index * step)
+
+    def start(self, loop: asyncio.AbstractEventLoop, runner: EndpointRunner, due: float) -> None:
+        """Start one runner's task; its first check is due at ``due`` (loop time)."""
+        runner.stopping = False
+        runner.task = loop.create_task(
+            runner.run_forever(due, self._record), name=f"dephealth-check:{runner.endpoint.key}"
+        )
+
+    async def check_all(self) -> None:
+        """Check every endpoint once, waiting for a check already in flight."""
+        await asyncio.gather(*(r.check_once(self._record) for r in self.runners.values()))
+
+    async def stop(self, timeout: float, also_cancel: Iterable[asyncio.Task[None]] = ()) -> None:
+        """The stop protocol, bounded by ``timeout`` seconds per phase."""
+        deadline = time.monotonic() + timeout
+        runners = list(self.runners.values())
+        tasks = [r.task for r in runners if r.task is not None]
+        tasks.extend(also_cancel)
+        for runner in runners:
+            runner.stopping = True
+        idle = [asyncio.ensure_future(r.wait_idle()) for r in runners]
+        if idle:
+            _, pending = await asyncio.wait(idle, timeout=timeout)
+            for future in pending:
+                future.cancel()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Bounded: a check that swallows its cancellation must not hold stop(), and with
+            # it the app's shutdown, forever.
+            left = max(deadline - time.monotonic(), 0.1)
+            _, ignoring = await asyncio.wait(tasks, timeout=left)
+            if ignoring:
+                logger.warning(
+                    "dephealth: %d check(s) ignored cancellation; not waiting for them",
+                    len(ignoring),
+                )
+        for runner in runners:
+            runner.task = None
+        closing = [asyncio.ensure_future(r.close()) for r in runners]
+        if closing:
+            _, stuck = await asyncio.wait(closing, timeout=timeout)
+            for future in stuck:
+                future.cancel()
+            if stuck:
+                logger.warning(
+                    "dephealth: %d checker(s) did not close within %.1fs", len(stuck), timeout
+                )
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def _get_executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self._sync_workers, thread_name_prefix="dephealth-sync"
+            )
+        return self._executor
 
 
-def _consume_result(future: asyncio.Future[Any]) -> None:
-    # A timed-out sync check finishing later: read its outcome so it is never reported as
-    # "exception was never retrieved".
-    with contextlib.suppress(BaseException):
-        future.result()
+def call_on_loop(loop: asyncio.AbstractEventLoop | None, action: Callable[[], None]) -> None:
+    """Run ``action`` on ``loop`` and wait for it: at once when on it or when it is not running."""
+    if loop is None or loop.is_closed():
+        action()
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop or not loop.is_running():
+        action()
+        return
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    loop.call_soon_threadsafe(run)
+    if not done.wait(30.0):
+        raise StateError("the checker loop did not apply the change within 30s")
+    if failure:
+        raise failure[0]
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def _close_later(runner: EndpointRunner) -> None:
+    if runner.task is not None:
+        await asyncio.gather(runner.task, return_exceptions=True)
+    await runner.close()

@@ -66,8 +66,3 @@ def status_of(detail: str) -> str:
     if _HTTP_DETAIL.fullmatch(detail):
         return UNHEALTHY
     return ERROR
-
-
-def is_known_detail(detail: str) -> bool:
-    """Tell whether ``detail`` is one of the contract's detail values."""
-    return detail in _DETAIL_TO_STATUS or _HTTP_DETAIL.fullmatch(detail) is not None

@@ -8,38 +8,15 @@ snapshot shared by another process.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
 from ._dependency import Checker
-from ._engine import Listener, StateChange
+from ._protocols import BackgroundService, SnapshotSource
+from ._recorder import Listener, StateChange
 from ._snapshot import EndpointStatus, Snapshot
 from ._validation import Duration
 from ._views import ShowDetails
 
-if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
-
-
-@runtime_checkable
-class SnapshotSource(Protocol):
-    """What readers need of an engine: its latest snapshot, its liveness, its registry."""
-
-    @property
-    def snapshot(self) -> Snapshot:
-        """The latest published snapshot (immutable; safe to read from any thread)."""
-        ...
-
-    @property
-    def registry(self) -> CollectorRegistry | None:
-        """The registry the engine's metrics are registered in, or ``None`` without metrics."""
-        ...
-
-    def alive(self) -> tuple[bool, str]:
-        """Whether the engine makes progress, and why not: ``(ok, reason)``."""
-        ...
-
-
 __all__ = [
+    "BackgroundService",
     "Checker",
     "Duration",
     "EndpointStatus",

@@ -1,23 +1,92 @@
-"""The public surface is curated: __all__ is pinned and sorted."""
+"""The public surface is curated: __all__ of every public module of the core is pinned whole."""
 
 from __future__ import annotations
 
 import dephealth_core
+import dephealth_core.testing
+import dephealth_core.typing
+
+CORE = [
+    "STATUS_CATEGORIES",
+    "AuthError",
+    "BackgroundRunner",
+    "CheckError",
+    "CheckSettings",
+    "CheckTimeout",
+    "Checker",
+    "ConfigError",
+    "ConnectionRefused",
+    "DepHealthError",
+    "Dependency",
+    "DependencyHealth",
+    "DependencyMetrics",
+    "DnsError",
+    "Duration",
+    "Endpoint",
+    "EndpointStatus",
+    "HealthViews",
+    "HostUnreachable",
+    "Kind",
+    "LatencyHistogram",
+    "NetworkUnreachable",
+    "PoolExhausted",
+    "PoolStats",
+    "QueryError",
+    "Response",
+    "ShowDetails",
+    "Snapshot",
+    "StateChange",
+    "StateError",
+    "Target",
+    "TlsError",
+    "Unhealthy",
+    "__version__",
+    "amqp_check",
+    "classify",
+    "grpc_check",
+    "http_check",
+    "kafka_check",
+    "ldap_check",
+    "mysql_check",
+    "postgres_check",
+    "redis_check",
+    "register_after_fork",
+    "status_of",
+    "tcp_check",
+]
+TYPING = [
+    "BackgroundService",
+    "Checker",
+    "Duration",
+    "EndpointStatus",
+    "Listener",
+    "ShowDetails",
+    "Snapshot",
+    "SnapshotSource",
+    "StateChange",
+]
+TESTING = ["ManualChecker", "VirtualTimeLoop", "manual_check", "run_virtual"]
 
 
-def test_all_is_sorted_and_complete() -> None:
-    """Every name in __all__ exists; the list is sorted; nothing private leaks."""
-    names = dephealth_core.__all__
-    assert names == sorted(names, key=lambda n: (not n.isupper(), n))
-    for name in names:
-        assert hasattr(dephealth_core, name)
-    assert {
-        "DependencyHealth",
-        "tcp_check",
-        "http_check",
-        "grpc_check",
-        "HealthViews",
-        "ConfigError",
-        "CheckError",
-        "EndpointStatus",
-    } <= set(names)
+def test_all_of_dephealth_core_is_pinned() -> None:
+    """dephealth_core exports exactly these names, sorted (constants first), all defined."""
+    assert dephealth_core.__all__ == CORE
+    assert sorted(CORE, key=lambda n: (not n.isupper(), n)) == CORE
+    for name in CORE:
+        assert hasattr(dephealth_core, name), name
+
+
+def test_all_of_typing_and_testing_is_pinned() -> None:
+    """dephealth_core.typing and dephealth_core.testing export exactly these names."""
+    assert dephealth_core.typing.__all__ == TYPING
+    assert dephealth_core.testing.__all__ == TESTING
+    for module, names in ((dephealth_core.typing, TYPING), (dephealth_core.testing, TESTING)):
+        for name in names:
+            assert hasattr(module, name), name
+
+
+def test_the_engine_is_a_snapshot_source_and_a_background_service() -> None:
+    """Readers and the background runner can take a DependencyHealth through the protocols."""
+    dh = dephealth_core.DependencyHealth("svc", "team", metrics=False, environ={})
+    assert isinstance(dh, dephealth_core.typing.SnapshotSource)
+    assert isinstance(dh, dephealth_core.typing.BackgroundService)

@@ -27,8 +27,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
-from dephealth_core import DependencyHealth, HealthViews, postgres_check, redis_check
-from dephealth_core._runner import BackgroundRunner
+from dephealth_core import (
+    BackgroundRunner,
+    DependencyHealth,
+    HealthViews,
+    postgres_check,
+    redis_check,
+)
 from dephealth_starlette import install
 from tests.support.fault_proxy import ThreadedFaultProxy
 from tests.support.ports import free_port

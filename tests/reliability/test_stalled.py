@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 import pytest
 from prometheus_client import CollectorRegistry
 
-from dephealth_core import Dependency, DependencyHealth, Endpoint, HealthViews, Kind
-from dephealth_core._runner import BackgroundRunner
+from dephealth_core import (
+    BackgroundRunner,
+    Dependency,
+    DependencyHealth,
+    Endpoint,
+    HealthViews,
+    Kind,
+)
 
 from .procs import until
 from .secrets_support import every_log_record

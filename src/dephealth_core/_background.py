@@ -1,9 +1,10 @@
 """The background runner: one daemon thread per process with its own event loop.
 
-Sync apps (Flask, Django under WSGI) start their engines here. The runner is created lazily,
-shared by every engine of the process, and re-created in a forked child (gunicorn
-``--preload``, uwsgi), where engines that were running in the parent start again by
-themselves. At interpreter exit the engines are stopped and the thread joined, bounded.
+Sync apps (Flask, Django under WSGI) start their engines here. The runner is created lazily
+and shared by every engine of the process. It knows the engines it runs only as
+:class:`~dephealth_core.typing.BackgroundService`: at interpreter exit they are stopped and the
+thread joined, bounded. In a forked child :mod:`._fork` drops the parent's runner and starts
+the tracked engines again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Coroutine
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from ._exceptions import StateError
 
 if TYPE_CHECKING:
-    from ._engine import DependencyHealth
+    from ._protocols import BackgroundService
 
 logger = logging.getLogger("dephealth")
 T = TypeVar("T")
 
-_tracked: weakref.WeakSet[DependencyHealth] = weakref.WeakSet()
+_tracked: weakref.WeakSet[BackgroundService] = weakref.WeakSet()
 
 
 class BackgroundRunner:
@@ -36,7 +36,6 @@ class BackgroundRunner:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="dephealth-checker", daemon=True)
@@ -47,11 +46,11 @@ class BackgroundRunner:
     def get(cls) -> BackgroundRunner:
         """The process's runner, started on first use (and anew after a fork)."""
         instance = cls._instance
-        if instance is not None and instance.pid == os.getpid() and instance.alive:
+        if instance is not None and instance.alive:
             return instance
         with cls._lock:
             instance = cls._instance
-            if instance is None or instance.pid != os.getpid() or not instance.alive:
+            if instance is None or not instance.alive:
                 instance = cls._instance = cls()
             return instance
 
@@ -59,6 +58,12 @@ class BackgroundRunner:
     def alive(self) -> bool:
         """True while the thread runs its loop."""
         return self.thread.is_alive() and not self.loop.is_closed()
+
+    @classmethod
+    def forget_after_fork(cls) -> None:
+        """In a forked child: the parent's thread is gone; the next ``get()`` starts anew."""
+        cls._instance = None
+        cls._lock = threading.Lock()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -94,7 +99,7 @@ class BackgroundRunner:
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop the loop and join the thread (bounded)."""
-        if not self.alive or self.pid != os.getpid():
+        if not self.alive:
             return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout)
@@ -102,37 +107,25 @@ class BackgroundRunner:
             logger.warning("dephealth: checker thread did not stop within %.1fs", timeout)
 
 
-def track_background(engine: DependencyHealth) -> None:
-    """Remember an engine started in the background (for fork and exit handling)."""
-    _tracked.add(engine)
+def track_background(service: BackgroundService) -> None:
+    """Remember a service started in the background (restarted after a fork, stopped at exit)."""
+    _tracked.add(service)
 
 
-def untrack_background(engine: DependencyHealth) -> None:
-    """Forget an engine stopped by its owner."""
-    _tracked.discard(engine)
+def untrack_background(service: BackgroundService) -> None:
+    """Forget a service stopped by its owner."""
+    _tracked.discard(service)
 
 
-def _after_fork_in_child() -> None:
-    BackgroundRunner._instance = None
-    BackgroundRunner._lock = threading.Lock()
-    engines = list(_tracked)
-    for engine in engines:
-        engine._after_fork_in_child()
-    for engine in engines:
-        try:
-            engine.start_background()
-        except Exception as exc:
-            logger.error(
-                "dephealth: restarting checks after fork failed name=%s error=%s",
-                engine.name,
-                type(exc).__name__,
-            )
+def tracked_services() -> list[BackgroundService]:
+    """The services running in the background now."""
+    return list(_tracked)
 
 
 def _stop_at_exit() -> None:
-    for engine in list(_tracked):
+    for service in list(_tracked):
         try:
-            engine.stop_background(timeout=3.0)
+            service.stop_background(timeout=3.0)
         except Exception:
             pass
     runner = BackgroundRunner._instance
@@ -140,8 +133,6 @@ def _stop_at_exit() -> None:
         runner.shutdown(timeout=3.0)
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 # threading's exit hooks run before non-daemon threads are joined and before atexit: stopping
 # there keeps a check in flight from holding the interpreter open.
 _register_thread_exit = getattr(threading, "_register_atexit", None)
