@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypeAlias, TypedDict, runtime_checkable
 
 from ._exceptions import ConfigError
 from ._urls import SCHEMES, parse_url
 from ._validation import Duration, check_bool, check_labels, check_name, check_port
+from .checks._declaration import option_names, type_errors
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,6 +62,10 @@ class Target:
     source: Any = field(default=None, repr=False)
 
 
+#: A kind's option declaration: a dataclass (see ``checks._declaration``).
+Declaration: TypeAlias = type[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """How one dependency type is addressed and checked.
@@ -74,7 +79,10 @@ class Kind:
             ``ConfigError`` for an unsupported object. ``None``: the kind has no pool mode.
         is_source: tells a supported pool or client from a zero-argument factory of one.
         tls_default_port: the default port when TLS is asked for without a TLS scheme.
-        options: names of the kind's own keyword options (for mappings and the environment).
+        declaration: the dataclass that declares the kind's own options, one field each
+            (see ``checks._declaration``); ``None``: the kind has none.
+        options: names of the kind's own options (for mappings and the environment),
+            derived from ``declaration``.
     """
 
     type: str
@@ -84,7 +92,39 @@ class Kind:
     source_hosts: Callable[[Dependency, Any], list[tuple[str, str]]] | None = None
     is_source: Callable[[Any], bool] | None = None
     tls_default_port: int | None = None
-    options: frozenset[str] = frozenset()
+    declaration: Declaration | None = None
+    options: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        if self.declaration is not None:
+            object.__setattr__(self, "options", option_names(self.declaration))
+
+    def declare(self, arguments: Mapping[str, Any]) -> Dependency:
+        """A factory's body: its arguments (``locals()``) sorted into a :class:`Dependency`.
+
+        The name, the address, ``critical``, the pool or client and the common options go to
+        their own fields; the kind's declared options not left at ``None`` go to ``options``.
+        """
+        given = dict(arguments)
+        name = given.pop("name")
+        common = given.pop("common", {})
+        pool, client = given.pop("pool", None), given.pop("client", None)
+        if pool is not None and client is not None:
+            raise ConfigError(
+                "give either pool= or client=, not both", dependency=name, field="client"
+            )
+        address = {key: given.pop(key, None) for key in ("critical", "url", "host", "port")}
+        undeclared = set(given) - self.options
+        if undeclared:
+            raise TypeError(f"{self.type} options not declared: {', '.join(sorted(undeclared))}")
+        return Dependency(
+            name,
+            self,
+            **address,
+            options={key: value for key, value in given.items() if value is not None},
+            source=pool if pool is not None else client,
+            **common,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,6 +208,9 @@ class Dependency:
                     f"{self.type} checks have no pool mode", dependency=self.name, field="pool"
                 )
             self.kind.source_hosts(self, self.source)
+        if self.kind.declaration is not None:
+            for option, message in type_errors(self.kind.declaration, self.options):
+                raise ConfigError(message, dependency=self.name, field=option)
         if self.kind.validate is not None:
             self.kind.validate(self)
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Unpack
 from urllib.parse import quote, unquote
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import ConfigError
+from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target
 from .._urls import format_host
 from ._amqp_errors import amqp_errors
 from ._amqp_pools import (
@@ -20,9 +19,20 @@ from ._amqp_pools import (
     source_kind,
 )
 from ._auth import ssl_context, tls_flags
+from ._declaration import option
 from ._drivers import check_timeout, import_driver, unsupported_source
 
-AMQP_OPTIONS = frozenset({"vhost", "username", "password", "tls", "tls_skip_verify", "tls_ca_file"})
+
+@dataclass(frozen=True)
+class AmqpCheckOptions:
+    """The options of :func:`amqp_check`."""
+
+    vhost: str | None = option(expects="a string")
+    username: str | None = option(expects="a string")
+    password: str | None = option(expects="a string", secret=True)
+    tls: bool | None = option()
+    tls_skip_verify: bool | None = option()
+    tls_ca_file: str | None = option(expects="a file path")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +51,6 @@ class AmqpSettings:
 def amqp_settings(dependency: Dependency, target: Target | None = None) -> AmqpSettings:
     """Validate an AMQP dependency's options; the vhost comes from the URL path or ``vhost``."""
     opts = dependency.options
-    for name in ("vhost", "username", "password"):
-        if opts.get(name) is not None and not isinstance(opts[name], str):
-            raise option_error(dependency, name, "expected a string")
     vhost = opts.get("vhost")
     if vhost is None and target is not None and target.path not in ("", "/"):
         vhost = unquote(target.path[1:])  # "/%2F" is the vhost "/"
@@ -128,7 +135,7 @@ AMQP_KIND = Kind(
     source_hosts=source_hosts,
     is_source=lambda source: source_kind(source) is not None,
     tls_default_port=5671,
-    options=AMQP_OPTIONS,
+    declaration=AmqpCheckOptions,
 )
 
 
@@ -167,28 +174,4 @@ def amqp_check(
         client: the same as ``pool``, for those who call a connection a client.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    if pool is not None and client is not None:
-        raise ConfigError("give either pool= or client=, not both", dependency=name, field="client")
-    options = {
-        key: value
-        for key, value in {
-            "vhost": vhost,
-            "username": username,
-            "password": password,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        AMQP_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool if pool is not None else client,
-        **common,
-    )
+    return AMQP_KIND.declare(locals())

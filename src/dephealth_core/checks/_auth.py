@@ -56,8 +56,6 @@ def authorization(dependency: Dependency, existing: Mapping[str, str]) -> str | 
     token = dependency.options.get("bearer_token")
     credentials = basic_auth(dependency)
     has_header = any(key.lower() == "authorization" for key in existing)
-    if token is not None and not isinstance(token, str):
-        raise option_error(dependency, "bearer_token", "expected a string")
     if token is not None and credentials is not None:
         raise option_error(
             dependency, "bearer_token", "give either bearer_token or basic_auth, not both"
@@ -91,10 +89,8 @@ def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str
         field="tls_skip_verify",
         dependency=dependency.name,
     )
-    ca_file = dependency.options.get("tls_ca_file")
-    if ca_file is not None and not isinstance(ca_file, str):
-        raise option_error(dependency, "tls_ca_file", "expected a file path")
-    return tls, skip, ca_file
+    # tls_ca_file's type is declared, and checked by then.
+    return tls, skip, dependency.options.get("tls_ca_file")
 
 
 def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.SSLContext:

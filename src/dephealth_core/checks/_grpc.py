@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
@@ -17,20 +18,23 @@ from .._exceptions import (
 )
 from .._urls import format_host
 from ._auth import authorization, string_map, tls_flags
+from ._declaration import option
 from ._drivers import check_timeout
 
-GRPC_OPTIONS = frozenset(
-    {
-        "service_name",
-        "authority",
-        "tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-        "metadata",
-        "bearer_token",
-        "basic_auth",
-    }
-)
+
+@dataclass(frozen=True)
+class GrpcCheckOptions:
+    """The options of :func:`grpc_check`."""
+
+    service_name: str | None = option(expects="a string")
+    authority: str | None = option()
+    tls: bool | None = option()
+    tls_skip_verify: bool | None = option()
+    tls_ca_file: str | None = option(expects="a file path")
+    # option() returns a dataclasses.Field, which ruff cannot see.
+    metadata: Mapping[str, str] | None = option(secret=True)
+    bearer_token: str | None = option(expects="a string", secret=True)
+    basic_auth: tuple[str, str] | str | None = option(secret=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,6 @@ def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOp
     """Validate and normalise a gRPC dependency's options."""
     opts = dependency.options
     service = opts.get("service_name", "")
-    if not isinstance(service, str):
-        raise option_error(dependency, "service_name", "expected a string")
     authority = opts.get("authority")
     if authority is not None and (not isinstance(authority, str) or not authority):
         raise option_error(dependency, "authority", "expected a host name")
@@ -193,7 +195,7 @@ GRPC_KIND = Kind(
     default_port=443,
     make_checker=_make_checker,
     validate=_validate,
-    options=GRPC_OPTIONS,
+    declaration=GrpcCheckOptions,
 )
 
 
@@ -230,20 +232,4 @@ def grpc_check(
         basic_auth: ``(username, password)``: sends basic credentials.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "service_name": service_name,
-            "authority": authority,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-            "metadata": metadata,
-            "bearer_token": bearer_token,
-            "basic_auth": basic_auth,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name, GRPC_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
-    )
+    return GRPC_KIND.declare(locals())

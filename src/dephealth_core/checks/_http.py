@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -13,25 +13,29 @@ from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, opt
 from .._exceptions import AuthError, CheckTimeout, TlsError, Unhealthy
 from .._urls import format_host
 from ._auth import authorization, ssl_context, string_map, tls_flags
+from ._declaration import option
 
 if TYPE_CHECKING:
     import httpx
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "OPTIONS", "PATCH", "DELETE"})
-HTTP_OPTIONS = frozenset(
-    {
-        "health_path",
-        "method",
-        "expected_statuses",
-        "headers",
-        "bearer_token",
-        "basic_auth",
-        "host_header",
-        "tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-    }
-)
+
+
+@dataclass(frozen=True)
+class HttpCheckOptions:
+    """The options of :func:`http_check`."""
+
+    health_path: str | None = option()
+    method: str | None = option()
+    expected_statuses: int | str | Iterable[int | str] | None = option()
+    # option() returns a dataclasses.Field, which ruff cannot see.
+    headers: Mapping[str, str] | None = option(secret=True)
+    bearer_token: str | None = option(expects="a string", secret=True)
+    basic_auth: tuple[str, str] | str | None = option(secret=True)
+    host_header: str | None = option()
+    tls: bool | None = option()
+    tls_skip_verify: bool | None = option()
+    tls_ca_file: str | None = option(expects="a file path")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +239,7 @@ HTTP_KIND = Kind(
     make_checker=_make_checker,
     validate=_validate,
     tls_default_port=443,
-    options=HTTP_OPTIONS,
+    declaration=HttpCheckOptions,
 )
 
 
@@ -277,24 +281,6 @@ def http_check(
         tls_ca_file: a CA bundle to verify the server certificate with.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "health_path": health_path,
-            "method": method,
-            "expected_statuses": expected_statuses,
-            "headers": headers,
-            "bearer_token": bearer_token,
-            "basic_auth": basic_auth,
-            "host_header": host_header,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
     if host is not None and port is None and tls:
         port = HTTP_KIND.tls_default_port
-    return Dependency(
-        name, HTTP_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
-    )
+    return HTTP_KIND.declare(locals())

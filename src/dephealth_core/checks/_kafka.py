@@ -156,6 +156,4 @@ def kafka_check(
             zero-argument callable returning one; its bootstrap servers are the endpoints.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return Dependency(
-        name, KAFKA_KIND, critical=critical, url=url, host=host, port=port, source=client, **common
-    )
+    return KAFKA_KIND.declare(locals())

@@ -10,7 +10,7 @@ from typing import Any, Unpack
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from ._drivers import import_driver, unsupported_source
 from ._ldap_errors import ldap_errors, raise_for_result
-from ._ldap_options import LDAP_OPTIONS, LdapOptions, ldap_options
+from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
 
 SUPPORTED_CLIENTS = "ldap3.Connection (or a zero-argument callable returning one)"
 
@@ -160,7 +160,7 @@ LDAP_KIND = Kind(
     source_hosts=_source_hosts,
     is_source=_is_client,
     tls_default_port=636,
-    options=LDAP_OPTIONS,
+    declaration=LdapCheckOptions,
 )
 
 
@@ -204,29 +204,4 @@ def ldap_check(
             on it under its lock), or a zero-argument callable returning one.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "check_method": check_method,
-            "bind_dn": bind_dn,
-            "bind_password": bind_password,
-            "base_dn": base_dn,
-            "search_filter": search_filter,
-            "search_scope": search_scope,
-            "start_tls": start_tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        LDAP_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=client,
-        **common,
-    )
+    return LDAP_KIND.declare(locals())

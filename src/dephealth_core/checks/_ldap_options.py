@@ -7,23 +7,26 @@ from dataclasses import dataclass, field
 from .._dependency import Dependency, Target, option_error
 from .._validation import check_bool
 from ._auth import tls_flags
+from ._declaration import option
 from ._drivers import check_timeout
 
 METHODS = ("anonymous_bind", "simple_bind", "root_dse", "search")
 SCOPES = ("base", "one", "sub")
-LDAP_OPTIONS = frozenset(
-    {
-        "check_method",
-        "bind_dn",
-        "bind_password",
-        "base_dn",
-        "search_filter",
-        "search_scope",
-        "start_tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-    }
-)
+
+
+@dataclass(frozen=True)
+class LdapCheckOptions:
+    """The options of :func:`ldap_check`."""
+
+    check_method: str | None = option()
+    bind_dn: str | None = option(expects="a string")
+    bind_password: str | None = option(expects="a string", secret=True)
+    base_dn: str | None = option(expects="a string")
+    search_filter: str | None = option(expects="a string")
+    search_scope: str | None = option()
+    start_tls: bool | None = option()
+    tls_skip_verify: bool | None = option()
+    tls_ca_file: str | None = option(expects="a file path")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +54,8 @@ def _choice(dependency: Dependency, name: str, default: str, allowed: tuple[str,
 
 
 def _text(dependency: Dependency, name: str) -> str | None:
-    value = dependency.options.get(name)
-    if value is not None and not isinstance(value, str):
-        raise option_error(dependency, name, "expected a string")
-    return value or None
+    # The declared type is checked by then; an empty string counts as not given.
+    return dependency.options.get(name) or None
 
 
 def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOptions:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from dataclasses import dataclass
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
+from ._declaration import option
 from ._drivers import import_driver
 from ._sql_errors import classify_pymysql
-from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
+from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts, run_mysql_query
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
-MYSQL_OPTIONS = SQL_OPTIONS | {"ssl_mode", "ssl_ca"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class MysqlCheckOptions(SqlCheckOptions):
+    """The options of :func:`mysql_check` beyond the shared SQL ones."""
+
+    ssl_mode: str | bool | None = option()
+    ssl_ca: str | None = option(expects="a file path")
 
 
 def _url_ssl_mode(query: dict[str, str] | Any) -> str | None:
@@ -42,8 +51,6 @@ def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None
             dependency, "ssl_mode", f"expected one of {', '.join(sorted(SSL_MODES))}"
         )
     mode = mode.lower().replace("-", "_")
-    if ca_file is not None and not isinstance(ca_file, str):
-        raise option_error(dependency, "ssl_ca", "expected a file path")
     if mode in ("disabled", "preferred") or target is None:
         return None
     context = ca_context(dependency, "ssl_ca", ca_file)
@@ -133,7 +140,7 @@ MYSQL_KIND = Kind(
     validate=_validate,
     source_hosts=lambda dependency, source: pool_hosts(dependency, source, "mysql"),
     is_source=is_pool("mysql"),
-    options=MYSQL_OPTIONS,
+    declaration=MysqlCheckOptions,
 )
 
 
@@ -177,23 +184,4 @@ def mysql_check(
             dialect, or a zero-argument callable returning one (resolved when checks start).
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = collect(
-        query=query,
-        user=user,
-        password=password,
-        database=database,
-        ssl_mode=ssl_mode,
-        ssl_ca=ssl_ca,
-        application_name=application_name,
-    )
-    return Dependency(
-        name,
-        MYSQL_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool,
-        **common,
-    )
+    return MYSQL_KIND.declare(locals())

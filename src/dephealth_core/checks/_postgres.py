@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from typing import Any, Unpack
 
 from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
 from ._auth import ca_context
+from ._declaration import option
 from ._drivers import import_driver
 from ._sql_errors import classify_asyncpg
-from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
+from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
 from ._sql_pools import is_pool, make_pool_checker, pool_hosts
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
-POSTGRES_OPTIONS = SQL_OPTIONS | {"sslmode", "sslrootcert"}
 #: How long a graceful close may take before the connection is simply dropped.
 CLOSE_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class PostgresCheckOptions(SqlCheckOptions):
+    """The options of :func:`postgres_check` beyond the shared SQL ones."""
+
+    sslmode: str | None = option()
+    sslrootcert: str | None = option(expects="a file path")
 
 
 def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext | None:
@@ -30,8 +39,6 @@ def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext 
     mode = mode.lower()
     if rootcert is None or mode not in ("verify-ca", "verify-full") or target is None:
         return mode
-    if not isinstance(rootcert, str):
-        raise option_error(dependency, "sslrootcert", "expected a file path")
     context = ca_context(dependency, "sslrootcert", rootcert)
     context.check_hostname = mode == "verify-full"
     return context
@@ -101,7 +108,7 @@ POSTGRES_KIND = Kind(
     validate=_validate,
     source_hosts=lambda dependency, source: pool_hosts(dependency, source, "postgres"),
     is_source=is_pool("postgres"),
-    options=POSTGRES_OPTIONS,
+    declaration=PostgresCheckOptions,
 )
 
 
@@ -146,23 +153,4 @@ def postgres_check(
             ``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = collect(
-        query=query,
-        user=user,
-        password=password,
-        database=database,
-        sslmode=sslmode,
-        sslrootcert=sslrootcert,
-        application_name=application_name,
-    )
-    return Dependency(
-        name,
-        POSTGRES_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool,
-        **common,
-    )
+    return POSTGRES_KIND.declare(locals())

@@ -20,6 +20,7 @@ from .._exceptions import (
 )
 from .._snapshot import PoolStats
 from ._auth import tls_flags
+from ._declaration import option
 from ._drivers import (
     check_timeout,
     import_driver,
@@ -29,10 +30,20 @@ from ._drivers import (
 )
 from ._net import refuses_connections, refuses_connections_now
 
-REDIS_OPTIONS = frozenset({"db", "password", "tls", "tls_skip_verify", "tls_ca_file"})
 #: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
 CLIENT_NAME = "dephealth"
 SUPPORTED_CLIENTS = "redis.Redis, redis.asyncio.Redis (or a zero-argument callable returning one)"
+
+
+@dataclass(frozen=True)
+class RedisCheckOptions:
+    """The options of :func:`redis_check`."""
+
+    db: int | str | None = option()
+    password: str | None = option(expects="a string", secret=True)
+    tls: bool | None = option()
+    tls_skip_verify: bool | None = option()
+    tls_ca_file: str | None = option(expects="a file path")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +74,6 @@ def redis_settings(dependency: Dependency, target: Target | None = None) -> Redi
     if isinstance(db, bool) or not isinstance(db, int) or db < 0:
         raise option_error(dependency, "db", "expected a database number (0, 1, ...)")
     password = opts.get("password")
-    if password is not None and not isinstance(password, str):
-        raise option_error(dependency, "password", "expected a string")
     url_tls = target.tls if target is not None else str(dependency.url or "").startswith("rediss:")
     tls, skip, ca_file = tls_flags(dependency, url_tls)
     return RedisSettings(
@@ -263,7 +272,7 @@ REDIS_KIND = Kind(
     validate=_validate,
     source_hosts=_source_hosts,
     is_source=lambda source: _client_kind(source) is not None,
-    options=REDIS_OPTIONS,
+    declaration=RedisCheckOptions,
 )
 
 
@@ -299,25 +308,4 @@ def redis_check(
             ``url``/``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "db": db,
-            "password": password,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        REDIS_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=client,
-        **common,
-    )
+    return REDIS_KIND.declare(locals())

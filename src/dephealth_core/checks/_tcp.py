@@ -44,4 +44,4 @@ def tcp_check(
         **common: ``interval``, ``timeout``, ``initial_delay``, ``failure_threshold``,
             ``success_threshold``, ``labels``.
     """
-    return Dependency(name, TCP_KIND, critical=critical, url=url, host=host, port=port, **common)
+    return TCP_KIND.declare(locals())
