@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeAlias, TypedDict, runtime_checkable
 from ._exceptions import ConfigError
 from ._urls import SCHEMES, parse_url
 from ._validation import Duration, check_bool, check_labels, check_name, check_port
-from .checks._declaration import option_names, type_errors
+from .checks._declaration import declared_keys, expectations, type_errors
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,8 +79,8 @@ class Kind:
             ``ConfigError`` for an unsupported object. ``None``: the kind has no pool mode.
         is_source: tells a supported pool or client from a zero-argument factory of one.
         tls_default_port: the default port when TLS is asked for without a TLS scheme.
-        declaration: the dataclass that declares the kind's own options, one field each
-            (see ``checks._declaration``); ``None``: the kind has none.
+        declaration: the ``TypedDict`` of the factory's keywords (see
+            ``checks._declaration``); ``None``: the kind is not built by :meth:`declare`.
         options: names of the kind's own options (for mappings and the environment),
             derived from ``declaration``.
     """
@@ -94,36 +94,38 @@ class Kind:
     tls_default_port: int | None = None
     declaration: Declaration | None = None
     options: frozenset[str] = field(init=False, default=frozenset())
+    keywords: frozenset[str] = field(init=False, default=frozenset(), repr=False)
+    expects: Mapping[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.declaration is not None:
-            object.__setattr__(self, "options", option_names(self.declaration))
+            keywords = declared_keys(self.declaration)
+            object.__setattr__(self, "keywords", keywords)
+            object.__setattr__(self, "options", keywords - _NOT_KIND_OPTIONS)
+            object.__setattr__(self, "expects", expectations(self.declaration))
 
-    def declare(self, arguments: Mapping[str, Any]) -> Dependency:
-        """A factory's body: its arguments (``locals()``) sorted into a :class:`Dependency`.
+    def declare(self, name: str, keywords: Mapping[str, Any]) -> Dependency:
+        """A factory's body: its keywords sorted into a :class:`Dependency`.
 
-        The name, the address, ``critical``, the pool or client and the common options go to
-        their own fields; the kind's declared options not left at ``None`` go to ``options``.
+        The address, ``critical``, the pool or client and the common options go to their own
+        fields; the kind's own options not left at ``None`` go to ``options``.
         """
-        given = dict(arguments)
-        name = given.pop("name")
-        common = given.pop("common", {})
+        unknown = set(keywords) - self.keywords
+        if unknown:
+            raise TypeError(f"{self.type} checks take no {', '.join(sorted(unknown))} argument")
+        given = dict(keywords)
         pool, client = given.pop("pool", None), given.pop("client", None)
         if pool is not None and client is not None:
             raise ConfigError(
                 "give either pool= or client=, not both", dependency=name, field="client"
             )
-        address = {key: given.pop(key, None) for key in ("critical", "url", "host", "port")}
-        undeclared = set(given) - self.options
-        if undeclared:
-            raise TypeError(f"{self.type} options not declared: {', '.join(sorted(undeclared))}")
+        fields = {key: given.pop(key) for key in _DEPENDENCY_FIELDS if key in given}
         return Dependency(
             name,
             self,
-            **address,
             options={key: value for key, value in given.items() if value is not None},
             source=pool if pool is not None else client,
-            **common,
+            **fields,
         )
 
 
@@ -209,7 +211,7 @@ class Dependency:
                 )
             self.kind.source_hosts(self, self.source)
         if self.kind.declaration is not None:
-            for option, message in type_errors(self.kind.declaration, self.options):
+            for option, message in type_errors(self.kind.expects, self.options):
                 raise ConfigError(message, dependency=self.name, field=option)
         if self.kind.validate is not None:
             self.kind.validate(self)
@@ -261,3 +263,19 @@ class CommonOptions(TypedDict, total=False):
     failure_threshold: int | None
     success_threshold: int | None
     labels: Mapping[str, str] | None
+
+
+class EndpointOptions(CommonOptions, total=False):
+    """What every factory takes besides its kind's own options: the common options,
+    ``critical`` and the address."""
+
+    critical: bool | None
+    url: str | None
+    host: str | None
+    port: int | str | None
+
+
+#: Keywords of a factory that are fields of :class:`Dependency`.
+_DEPENDENCY_FIELDS = frozenset(EndpointOptions.__annotations__)
+#: Keywords of a factory that are not its kind's own options.
+_NOT_KIND_OPTIONS = _DEPENDENCY_FIELDS | {"pool", "client"}

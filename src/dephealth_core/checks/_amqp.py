@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 from urllib.parse import quote, unquote
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._urls import format_host
 from ._amqp_errors import amqp_errors
 from ._amqp_pools import (
@@ -18,21 +18,20 @@ from ._amqp_pools import (
     source_hosts,
     source_kind,
 )
-from ._auth import ssl_context, tls_flags
-from ._declaration import option
-from ._drivers import check_timeout, import_driver, unsupported_source
+from ._auth import TlsOptions, ssl_context, tls_flags
+from ._declaration import Expects
+from ._drivers import check_timeout, import_driver
+from ._pool_mode import unsupported_source
 
 
-@dataclass(frozen=True)
-class AmqpCheckOptions:
-    """The options of :func:`amqp_check`."""
+class AmqpCheckOptions(EndpointOptions, TlsOptions, total=False):
+    """The keywords of :func:`amqp_check`."""
 
-    vhost: str | None = option(expects="a string")
-    username: str | None = option(expects="a string")
-    password: str | None = option(expects="a string", secret=True)
-    tls: bool | None = option()
-    tls_skip_verify: bool | None = option()
-    tls_ca_file: str | None = option(expects="a file path")
+    vhost: Annotated[str | None, Expects("a string")]
+    username: Annotated[str | None, Expects("a string")]
+    password: Annotated[str | None, Expects("a string")]
+    pool: Any
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,23 +138,7 @@ AMQP_KIND = Kind(
 )
 
 
-def amqp_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    vhost: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    pool: Any = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
     """Declare an AMQP 0-9-1 dependency (RabbitMQ), healthy when a connection opens.
 
     Args:
@@ -163,6 +146,7 @@ def amqp_check(
         critical: whether the service cannot work without it (required).
         url: ``amqp://user:password@host[:5672]/vhost`` (``amqps://``, port 5671, for TLS).
         host: the host, instead of ``url``; ``port`` defaults to 5672.
+        port: the port, with ``host`` (default 5672).
         vhost: the virtual host (default: the URL path, else ``/``). It is not a label.
         username: the user (default: the URL's, else ``guest``).
         password: the password (default: the URL's, else ``guest``).
@@ -174,4 +158,4 @@ def amqp_check(
         client: the same as ``pool``, for those who call a connection a client.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return AMQP_KIND.declare(locals())
+    return AMQP_KIND.declare(name, options)

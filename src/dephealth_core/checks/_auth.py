@@ -1,14 +1,35 @@
-"""Authentication and TLS options shared by the HTTP and gRPC checkers."""
+"""Authentication and TLS options shared by several checkers: their declarations and checks."""
 
 from __future__ import annotations
 
 import base64
 import ssl
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from .._dependency import Dependency, option_error
 from .._validation import check_bool
+from ._declaration import Expects
+
+
+class TlsVerifyOptions(TypedDict, total=False):
+    """How a TLS server certificate is verified."""
+
+    tls_skip_verify: bool | None
+    tls_ca_file: Annotated[str | None, Expects("a file path")]
+
+
+class TlsOptions(TlsVerifyOptions, total=False):
+    """TLS on a connection whose URL scheme may not say it."""
+
+    tls: bool | None
+
+
+class AuthHeaderOptions(TypedDict, total=False):
+    """Credentials sent in an ``authorization`` header (HTTP and gRPC)."""
+
+    bearer_token: Annotated[str | None, Expects("a string")]
+    basic_auth: tuple[str, str] | str | None
 
 
 def string_map(dependency: Dependency, field: str) -> dict[str, str]:

@@ -1,39 +1,48 @@
-"""How a checker kind declares its options: one frozen dataclass, one field per option.
+"""How a checker kind declares its options: one ``TypedDict``, one key per option.
 
-The declaration is the single place an option's name is written down. From it derive the
-names a mapping or the environment may set (``Kind.options``), the keyword arguments a
-factory hands over (:meth:`Kind.declare`), the type check every option gets at construction
-and its error message. What a kind checks beyond the type (choices, ranges, combinations)
-stays in the kind's own settings function.
+The declaration is the single place an option's name and type are written down. The factory
+takes it as its keyword arguments (``**options: Unpack[...]``), so type checkers and IDEs see
+every option; from it derive the names a mapping or the environment may set
+(``Kind.options``), the keywords a factory accepts at run time (:meth:`Kind.declare`), and
+the type check each option gets at construction with its error message, read from an
+``Annotated[..., Expects("a string")]`` marker. What a kind checks beyond the type (choices,
+ranges, combinations) stays in the kind's own settings function.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, get_type_hints
 
 
-def option(*, expects: str | None = None, secret: bool = False) -> Any:
-    """One option of a declaration; ``None`` (the default) means "not given".
+@dataclass(frozen=True, slots=True)
+class Expects:
+    """Marks an option that must be a string when given; ``what`` goes in the error message."""
 
-    Args:
-        expects: what a given value must be, said in the error message; a value that is not
-            a string fails with ``expected <expects>``. ``None``: the kind checks the value.
-        secret: the value is a credential: kept out of the declaration's ``repr``.
-    """
-    return dataclasses.field(default=None, repr=not secret, metadata={"expects": expects})
+    what: str
 
 
-def option_names(declaration: type[Any]) -> frozenset[str]:
-    """The names of the options a declaration holds."""
-    return frozenset(item.name for item in dataclasses.fields(declaration))
+def declared_keys(declaration: type[Any]) -> frozenset[str]:
+    """Every keyword a declaration holds, inherited ones included."""
+    return frozenset(declaration.__annotations__)
 
 
-def type_errors(declaration: type[Any], options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """``(option, message)`` for each given option whose value has not the declared type."""
-    for item in dataclasses.fields(declaration):
-        expects = item.metadata.get("expects")
-        value = options.get(item.name)
-        if expects is not None and value is not None and not isinstance(value, str):
-            yield item.name, f"expected {expects}"
+def expectations(declaration: type[Any]) -> dict[str, str]:
+    """``option -> what it must be`` for the options marked with :class:`Expects`."""
+    found: dict[str, str] = {}
+    for key, hint in get_type_hints(declaration, include_extras=True).items():
+        for marker in getattr(hint, "__metadata__", ()):
+            if isinstance(marker, Expects):
+                found[key] = marker.what
+    return found
+
+
+def type_errors(
+    expects: Mapping[str, str], options: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """``(option, message)`` for each given option that is not the string it must be."""
+    for key, what in expects.items():
+        value = options.get(key)
+        if value is not None and not isinstance(value, str):
+            yield key, f"expected {what}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import (
     AuthError,
     CheckError,
@@ -17,24 +17,17 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._urls import format_host
-from ._auth import authorization, string_map, tls_flags
-from ._declaration import option
+from ._auth import AuthHeaderOptions, TlsOptions, authorization, string_map, tls_flags
+from ._declaration import Expects
 from ._drivers import check_timeout
 
 
-@dataclass(frozen=True)
-class GrpcCheckOptions:
-    """The options of :func:`grpc_check`."""
+class GrpcCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):
+    """The keywords of :func:`grpc_check`."""
 
-    service_name: str | None = option(expects="a string")
-    authority: str | None = option()
-    tls: bool | None = option()
-    tls_skip_verify: bool | None = option()
-    tls_ca_file: str | None = option(expects="a file path")
-    # option() returns a dataclasses.Field, which ruff cannot see.
-    metadata: Mapping[str, str] | None = option(secret=True)
-    bearer_token: str | None = option(expects="a string", secret=True)
-    basic_auth: tuple[str, str] | str | None = option(secret=True)
+    service_name: Annotated[str | None, Expects("a string")]
+    authority: str | None
+    metadata: Mapping[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,23 +192,7 @@ GRPC_KIND = Kind(
 )
 
 
-def grpc_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    service_name: str | None = None,
-    authority: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    metadata: dict[str, str] | None = None,
-    bearer_token: str | None = None,
-    basic_auth: tuple[str, str] | str | None = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
     """Declare a gRPC dependency checked with the standard health service.
 
     Args:
@@ -223,13 +200,15 @@ def grpc_check(
         critical: whether the service cannot work without it (required).
         url: ``grpc://host:port`` (``grpcs://`` for TLS); the default port is 443.
         host: the host, instead of ``url``.
+        port: the port, with ``host`` (default 443).
         service_name: the service asked about (default ``""``: the server as a whole).
         authority: the ``:authority`` (and TLS server name) to present.
         tls: use TLS; ``tls_ca_file`` verifies with a given CA.
         tls_skip_verify: not supported by grpcio; pin the CA with ``tls_ca_file``.
+        tls_ca_file: a CA bundle (or the server's self-signed certificate) to verify with.
         metadata: extra call metadata.
         bearer_token: sends ``authorization: Bearer <token>``.
         basic_auth: ``(username, password)``: sends basic credentials.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return GRPC_KIND.declare(locals())
+    return GRPC_KIND.declare(name, options)

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Unpack
 
 from .. import __about__
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import AuthError, CheckTimeout, TlsError, Unhealthy
 from .._urls import format_host
-from ._auth import authorization, ssl_context, string_map, tls_flags
-from ._declaration import option
+from ._auth import AuthHeaderOptions, TlsOptions, authorization, ssl_context, string_map, tls_flags
 
 if TYPE_CHECKING:
     import httpx
@@ -21,21 +20,14 @@ if TYPE_CHECKING:
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "OPTIONS", "PATCH", "DELETE"})
 
 
-@dataclass(frozen=True)
-class HttpCheckOptions:
-    """The options of :func:`http_check`."""
+class HttpCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):
+    """The keywords of :func:`http_check`."""
 
-    health_path: str | None = option()
-    method: str | None = option()
-    expected_statuses: int | str | Iterable[int | str] | None = option()
-    # option() returns a dataclasses.Field, which ruff cannot see.
-    headers: Mapping[str, str] | None = option(secret=True)
-    bearer_token: str | None = option(expects="a string", secret=True)
-    basic_auth: tuple[str, str] | str | None = option(secret=True)
-    host_header: str | None = option()
-    tls: bool | None = option()
-    tls_skip_verify: bool | None = option()
-    tls_ca_file: str | None = option(expects="a file path")
+    health_path: str | None
+    method: str | None
+    expected_statuses: int | str | Iterable[int | str] | None
+    headers: Mapping[str, str] | None
+    host_header: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,25 +235,7 @@ HTTP_KIND = Kind(
 )
 
 
-def http_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    health_path: str | None = None,
-    method: str | None = None,
-    expected_statuses: int | str | Iterable[int | str] | None = None,
-    headers: dict[str, str] | None = None,
-    bearer_token: str | None = None,
-    basic_auth: tuple[str, str] | str | None = None,
-    host_header: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
     """Declare an HTTP dependency, healthy when its health path answers an expected status.
 
     Args:
@@ -269,6 +243,7 @@ def http_check(
         critical: whether the service cannot work without it (required).
         url: ``http(s)://host[:port][/path]``; a path here is the health path.
         host: the host, instead of ``url``; ``port`` defaults to 80 (443 with ``tls``).
+        port: the port, with ``host`` (default 80; 443 with ``tls``).
         health_path: the path requested (default ``/health``).
         method: the HTTP method (default ``GET``).
         expected_statuses: healthy codes (default 200-299): ``[200, 204]``, ``"200-399"``.
@@ -281,6 +256,6 @@ def http_check(
         tls_ca_file: a CA bundle to verify the server certificate with.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    if host is not None and port is None and tls:
-        port = HTTP_KIND.tls_default_port
-    return HTTP_KIND.declare(locals())
+    if options.get("host") is not None and options.get("port") is None and options.get("tls"):
+        options["port"] = HTTP_KIND.tls_default_port
+    return HTTP_KIND.declare(name, options)

@@ -6,9 +6,10 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._exceptions import CheckError, CheckTimeout, Unhealthy
-from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+from ._drivers import check_timeout, import_driver, platform_error
+from ._pool_mode import unsupported_source
 
 SUPPORTED_CLIENTS = (
     "aiokafka AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaAdminClient or AIOKafkaClient "
@@ -124,25 +125,23 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     return KafkaClientChecker(client)
 
 
+class KafkaCheckOptions(EndpointOptions, total=False):
+    """The keywords of :func:`kafka_check`."""
+
+    client: Any
+
+
 KAFKA_KIND = Kind(
     type="kafka",
     default_port=9092,
     make_checker=_make_checker,
     source_hosts=_source_hosts,
     is_source=lambda source: _inner_client(source) is not None,
+    declaration=KafkaCheckOptions,
 )
 
 
-def kafka_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def kafka_check(name: str, **options: Unpack[KafkaCheckOptions]) -> Dependency:
     """Declare a Kafka dependency: each broker answers a metadata request that lists brokers.
 
     Args:
@@ -151,9 +150,10 @@ def kafka_check(
         url: ``kafka://broker1:9092,broker2:9092``: one endpoint per broker, each checked
             on its own.
         host: a single broker, instead of ``url``; ``port`` defaults to 9092.
+        port: the port, with ``host`` (default 9092).
         client: the app's started ``AIOKafkaProducer``, ``AIOKafkaConsumer`` or
             ``AIOKafkaAdminClient`` (pool mode: the metadata is refreshed through it), or a
             zero-argument callable returning one; its bootstrap servers are the endpoints.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return KAFKA_KIND.declare(locals())
+    return KAFKA_KIND.declare(name, options)

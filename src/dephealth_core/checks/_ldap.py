@@ -7,10 +7,11 @@ import math
 import ssl
 from typing import Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from ._drivers import import_driver, unsupported_source
+from .._dependency import Dependency, Endpoint, Kind, Target, option_error
+from ._drivers import import_driver
 from ._ldap_errors import ldap_errors, raise_for_result
 from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
+from ._pool_mode import unsupported_source
 
 SUPPORTED_CLIENTS = "ldap3.Connection (or a zero-argument callable returning one)"
 
@@ -164,25 +165,7 @@ LDAP_KIND = Kind(
 )
 
 
-def ldap_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    check_method: str | None = None,
-    bind_dn: str | None = None,
-    bind_password: str | None = None,
-    base_dn: str | None = None,
-    search_filter: str | None = None,
-    search_scope: str | None = None,
-    start_tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def ldap_check(name: str, **options: Unpack[LdapCheckOptions]) -> Dependency:
     """Declare an LDAP dependency, checked with a bind or a search.
 
     Args:
@@ -190,6 +173,7 @@ def ldap_check(
         critical: whether the service cannot work without it (required).
         url: ``ldap://host[:389]`` or ``ldaps://host[:636]``.
         host: the host, instead of ``url``; ``port`` defaults to 389.
+        port: the port, with ``host`` (default 389).
         check_method: ``anonymous_bind``, ``simple_bind``, ``root_dse`` (default) or
             ``search``, in any case.
         bind_dn: the DN of ``simple_bind`` (required with it).
@@ -204,4 +188,4 @@ def ldap_check(
             on it under its lock), or a zero-argument callable returning one.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return LDAP_KIND.declare(locals())
+    return LDAP_KIND.declare(name, options)

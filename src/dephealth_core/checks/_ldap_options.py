@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from .._dependency import Dependency, Target, option_error
+from .._dependency import Dependency, EndpointOptions, Target, option_error
 from .._validation import check_bool
-from ._auth import tls_flags
-from ._declaration import option
+from ._auth import TlsVerifyOptions, tls_flags
+from ._declaration import Expects
 from ._drivers import check_timeout
 
 METHODS = ("anonymous_bind", "simple_bind", "root_dse", "search")
 SCOPES = ("base", "one", "sub")
 
 
-@dataclass(frozen=True)
-class LdapCheckOptions:
-    """The options of :func:`ldap_check`."""
+class LdapCheckOptions(EndpointOptions, TlsVerifyOptions, total=False):
+    """The keywords of :func:`ldap_check`."""
 
-    check_method: str | None = option()
-    bind_dn: str | None = option(expects="a string")
-    bind_password: str | None = option(expects="a string", secret=True)
-    base_dn: str | None = option(expects="a string")
-    search_filter: str | None = option(expects="a string")
-    search_scope: str | None = option()
-    start_tls: bool | None = option()
-    tls_skip_verify: bool | None = option()
-    tls_ca_file: str | None = option(expects="a file path")
+    check_method: str | None
+    bind_dn: Annotated[str | None, Expects("a string")]
+    bind_password: Annotated[str | None, Expects("a string")]
+    base_dn: Annotated[str | None, Expects("a string")]
+    search_filter: Annotated[str | None, Expects("a string")]
+    search_scope: str | None
+    start_tls: bool | None
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)

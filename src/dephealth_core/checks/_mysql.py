@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Kind, Target, option_error
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
-from ._declaration import option
+from ._declaration import Expects
 from ._drivers import import_driver
+from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts, run_mysql_query
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
-@dataclass(frozen=True)
-class MysqlCheckOptions(SqlCheckOptions):
-    """The options of :func:`mysql_check` beyond the shared SQL ones."""
+class MysqlCheckOptions(SqlCheckOptions, total=False):
+    """The keywords of :func:`mysql_check`."""
 
-    ssl_mode: str | bool | None = option()
-    ssl_ca: str | None = option(expects="a file path")
+    ssl_mode: str | bool | None
+    ssl_ca: Annotated[str | None, Expects("a file path")]
 
 
 def _url_ssl_mode(query: dict[str, str] | Any) -> str | None:
@@ -144,23 +143,7 @@ MYSQL_KIND = Kind(
 )
 
 
-def mysql_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    query: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    ssl_mode: str | bool | None = None,
-    ssl_ca: str | None = None,
-    application_name: str | None = None,
-    pool: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def mysql_check(name: str, **options: Unpack[MysqlCheckOptions]) -> Dependency:
     """Declare a MySQL or MariaDB dependency.
 
     Standalone mode (``url`` or ``host``) opens an aiomysql connection per check; pool mode
@@ -172,6 +155,7 @@ def mysql_check(
         url: ``mysql://user:password@host:3306/db?ssl-mode=REQUIRED`` (``mariadb://`` too);
             several ``host:port`` pairs separated by commas give one endpoint each.
         host: the host, instead of ``url``; ``port`` defaults to 3306.
+        port: the port, with ``host`` (default 3306).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL).
         password: the password (default: from the URL).
@@ -184,4 +168,4 @@ def mysql_check(
             dialect, or a zero-argument callable returning one (resolved when checks start).
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return MYSQL_KIND.declare(locals())
+    return MYSQL_KIND.declare(name, options)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Kind, Target, option_error
 from ._auth import ca_context
-from ._declaration import option
+from ._declaration import Expects
 from ._drivers import import_driver
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
@@ -19,12 +18,11 @@ SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "ver
 CLOSE_TIMEOUT = 1.0
 
 
-@dataclass(frozen=True)
-class PostgresCheckOptions(SqlCheckOptions):
-    """The options of :func:`postgres_check` beyond the shared SQL ones."""
+class PostgresCheckOptions(SqlCheckOptions, total=False):
+    """The keywords of :func:`postgres_check`."""
 
-    sslmode: str | None = option()
-    sslrootcert: str | None = option(expects="a file path")
+    sslmode: str | None
+    sslrootcert: Annotated[str | None, Expects("a file path")]
 
 
 def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext | None:
@@ -112,23 +110,7 @@ POSTGRES_KIND = Kind(
 )
 
 
-def postgres_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    query: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    sslmode: str | None = None,
-    sslrootcert: str | None = None,
-    application_name: str | None = None,
-    pool: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def postgres_check(name: str, **options: Unpack[PostgresCheckOptions]) -> Dependency:
     """Declare a PostgreSQL dependency.
 
     Standalone mode (``url`` or ``host``) opens an asyncpg connection per check; pool mode
@@ -140,6 +122,7 @@ def postgres_check(
         url: ``postgres://user:password@host:5432/db?sslmode=require``; several
             ``host:port`` pairs separated by commas give one endpoint each.
         host: the host, instead of ``url``; ``port`` defaults to 5432.
+        port: the port, with ``host`` (default 5432).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL, then asyncpg's defaults).
         password: the password (default: from the URL).
@@ -153,4 +136,4 @@ def postgres_check(
             ``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return POSTGRES_KIND.declare(locals())
+    return POSTGRES_KIND.declare(name, options)

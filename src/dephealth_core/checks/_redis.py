@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import (
     AuthError,
     CheckError,
@@ -19,31 +19,23 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._snapshot import PoolStats
-from ._auth import tls_flags
-from ._declaration import option
-from ._drivers import (
-    check_timeout,
-    import_driver,
-    platform_error,
-    probe_budget,
-    unsupported_source,
-)
+from ._auth import TlsOptions, tls_flags
+from ._declaration import Expects
+from ._drivers import check_timeout, import_driver, platform_error
 from ._net import refuses_connections, refuses_connections_now
+from ._pool_mode import TimeoutShare, unsupported_source
 
 #: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
 CLIENT_NAME = "dephealth"
 SUPPORTED_CLIENTS = "redis.Redis, redis.asyncio.Redis (or a zero-argument callable returning one)"
 
 
-@dataclass(frozen=True)
-class RedisCheckOptions:
-    """The options of :func:`redis_check`."""
+class RedisCheckOptions(EndpointOptions, TlsOptions, total=False):
+    """The keywords of :func:`redis_check`."""
 
-    db: int | str | None = option()
-    password: str | None = option(expects="a string", secret=True)
-    tls: bool | None = option()
-    tls_skip_verify: bool | None = option()
-    tls_ca_file: str | None = option(expects="a file path")
+    db: int | str | None
+    password: Annotated[str | None, Expects("a string")]
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +172,9 @@ class AsyncRedisClientChecker:
 
     def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
-        self.probe_timeout = probe_budget(timeout)
-        self.ping_timeout = timeout - self.probe_timeout
+        share = TimeoutShare(timeout)
+        self.probe_timeout = share.probe
+        self.ping_timeout = share.before_probe
 
     def pool_stats(self) -> PoolStats | None:
         """The client's pool counts."""
@@ -206,7 +199,7 @@ class SyncRedisClientChecker:
 
     def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
-        self.probe_timeout = probe_budget(timeout)
+        self.probe_timeout = TimeoutShare(timeout).probe
         self._failing = False
 
     def pool_stats(self) -> PoolStats | None:
@@ -276,21 +269,7 @@ REDIS_KIND = Kind(
 )
 
 
-def redis_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    db: int | None = None,
-    password: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
     """Declare a Redis dependency, healthy when it answers ``PING``.
 
     Args:
@@ -298,6 +277,7 @@ def redis_check(
         critical: whether the service cannot work without it (required).
         url: ``redis://[:password@]host[:port][/db]`` (``rediss://`` for TLS).
         host: the host, instead of ``url``; ``port`` defaults to 6379.
+        port: the port, with ``host`` (default 6379).
         db: the database number (default: the URL path, else 0).
         password: the password (default: the one in the URL).
         tls: use TLS (implied by ``rediss://``).
@@ -308,4 +288,4 @@ def redis_check(
             ``url``/``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return REDIS_KIND.declare(locals())
+    return REDIS_KIND.declare(name, options)

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from .._dependency import Dependency, Target, option_error
-from ._declaration import option
+from .._dependency import Dependency, EndpointOptions, Target, option_error
+from ._declaration import Expects
 from ._drivers import check_timeout
 
 DEFAULT_QUERY = "SELECT 1"
 DEFAULT_APPLICATION_NAME = "dephealth"
 
 
-@dataclass(frozen=True)
-class SqlCheckOptions:
-    """The options the PostgreSQL and MySQL factories share."""
+class SqlCheckOptions(EndpointOptions, total=False):
+    """The keywords the PostgreSQL and MySQL factories share."""
 
-    query: str | None = option(expects="a string")
-    user: str | None = option(expects="a string")
-    password: str | None = option(expects="a string", secret=True)
-    database: str | None = option(expects="a string")
-    application_name: str | None = option(expects="a string")
+    query: Annotated[str | None, Expects("a string")]
+    user: Annotated[str | None, Expects("a string")]
+    password: Annotated[str | None, Expects("a string")]
+    database: Annotated[str | None, Expects("a string")]
+    application_name: Annotated[str | None, Expects("a string")]
+    pool: Any
 
 
 @dataclass(frozen=True, slots=True)
