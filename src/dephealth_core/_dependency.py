@@ -75,9 +75,15 @@ class Kind:
         default_port: the port used when none is given, or ``None`` when one is required.
         make_checker: builds the checker from the dependency and its resolved target.
         validate: checks the kind's options at construction; raises ``ConfigError``.
+            ``None``: ``settings(dependency, None)`` does, when the kind has ``settings``.
+        settings: validates and normalises the kind's options, with the resolved target
+            (when checks start) or without it (at construction).
         source_hosts: reads ``(host, port)`` pairs from a pool or client object, or raises
             ``ConfigError`` for an unsupported object. ``None``: the kind has no pool mode.
         is_source: tells a supported pool or client from a zero-argument factory of one.
+        supported_sources: the supported pool or client types, as the error for any other
+            object lists them; ``None``: ``source_hosts`` checks the type itself.
+        source_field: the keyword the pool or client is given as (``pool`` or ``client``).
         tls_default_port: the default port when TLS is asked for without a TLS scheme.
         declaration: the ``TypedDict`` of the factory's keywords (see
             ``checks._declaration``); ``None``: the kind is not built by :meth:`declare`.
@@ -89,8 +95,11 @@ class Kind:
     default_port: int | None
     make_checker: Callable[[Dependency, Target], Checker]
     validate: Callable[[Dependency], None] | None = None
+    settings: Callable[[Dependency, Target | None], Any] | None = None
     source_hosts: Callable[[Dependency, Any], list[tuple[str, str]]] | None = None
     is_source: Callable[[Any], bool] | None = None
+    supported_sources: str | None = None
+    source_field: str = "pool"
     tls_default_port: int | None = None
     declaration: Declaration | None = None
     options: frozenset[str] = field(init=False, default=frozenset())
@@ -209,16 +218,28 @@ class Dependency:
                 raise ConfigError(
                     f"{self.type} checks have no pool mode", dependency=self.name, field="pool"
                 )
+            self.check_source(self.source)
             self.kind.source_hosts(self, self.source)
         if self.kind.declaration is not None:
             for option, message in type_errors(self.kind.expects, self.options):
                 raise ConfigError(message, dependency=self.name, field=option)
         if self.kind.validate is not None:
             self.kind.validate(self)
+        elif self.kind.settings is not None:
+            self.kind.settings(self, None)
+
+    def check_source(self, source: Any) -> None:
+        """Raise the ``ConfigError`` for a pool or client of a type the kind cannot check."""
+        kind = self.kind
+        if kind.supported_sources is None or kind.is_source is None or kind.is_source(source):
+            return
+        raise unsupported_source(self, source, kind.source_field, kind.supported_sources)
 
     def resolve_target(self) -> Target:
         """Resolve the address: URL, then host/port, then the (resolved) pool or client."""
         source = self.source() if self.is_lazy else self.source
+        if source is not None:
+            self.check_source(source)
         if self.url is not None:
             parsed = parse_url(self.url, dependency=self.name)
             return Target(
@@ -252,6 +273,18 @@ def scheme_default_port(scheme: str) -> int | None:
 def option_error(dependency: Dependency, field_name: str, message: str) -> ConfigError:
     """A ``ConfigError`` about one of a dependency's options."""
     return ConfigError(message, dependency=dependency.name, field=field_name)
+
+
+def unsupported_source(
+    dependency: Dependency, source: Any, field: str, supported: str
+) -> ConfigError:
+    """The error for a pool or client object of a type the kind cannot check through."""
+    kind = type(source)
+    return ConfigError(
+        f"unsupported {field} type {kind.__module__}.{kind.__qualname__}; supported: {supported}",
+        dependency=dependency.name,
+        field=field,
+    )
 
 
 class CommonOptions(TypedDict, total=False):

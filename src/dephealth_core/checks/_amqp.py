@@ -21,7 +21,6 @@ from ._amqp_pools import (
 from ._auth import TlsOptions, ssl_context, tls_flags
 from ._declaration import Expects
 from ._drivers import check_timeout, import_driver
-from ._pool_mode import unsupported_source
 
 
 class AmqpCheckOptions(EndpointOptions, TlsOptions, total=False):
@@ -109,10 +108,6 @@ async def _close(connection: Any) -> None:
         await asyncio.shield(connection.close())
 
 
-def _validate(dependency: Dependency) -> None:
-    amqp_settings(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> Any:
     import_driver("aio_pika", extra="amqp", kind="AMQP")
     settings = amqp_settings(dependency, target)
@@ -121,18 +116,17 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
         return AmqpChecker(settings)
     if kind == "pool":
         return AmqpPoolChecker(target.source, settings.timeout)
-    if kind == "connection":
-        return AmqpConnectionChecker(target.source)
-    raise unsupported_source(dependency, target.source, "pool", SUPPORTED_SOURCES)
+    return AmqpConnectionChecker(target.source)
 
 
 AMQP_KIND = Kind(
     type="amqp",
     default_port=5672,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=amqp_settings,
     source_hosts=source_hosts,
     is_source=lambda source: source_kind(source) is not None,
+    supported_sources=SUPPORTED_SOURCES,
     tls_default_port=5671,
     declaration=AmqpCheckOptions,
 )

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from .._dependency import Dependency, Endpoint, option_error
 from .._exceptions import ConnectionRefused, PoolExhausted
 from ._amqp_errors import amqp_errors
-from ._pool_mode import TimeoutShare, unsupported_source
+from ._pool_mode import TimeoutShare
 
 SUPPORTED_SOURCES = (
     "aio_pika Connection or RobustConnection, aio_pika.pool.Pool of connections or "
@@ -93,8 +93,6 @@ def _address_of(url: Any) -> tuple[str, str] | None:
 
 def source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
     kind = source_kind(source)
-    if kind is None:
-        raise unsupported_source(dependency, source, "pool", SUPPORTED_SOURCES)
     if dependency.url is not None or dependency.host is not None:
         return []  # the address is given; only the object's type needed checking
     address = None

@@ -167,10 +167,6 @@ def classify_rpc_error(exc: Any) -> CheckError:
     return CheckError(f"RPC failed with {code.name}")
 
 
-def _validate(dependency: Dependency) -> None:
-    grpc_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> GrpcChecker:
     try:
         import grpc  # noqa: F401
@@ -187,7 +183,7 @@ GRPC_KIND = Kind(
     type="grpc",
     default_port=443,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=grpc_options,
     declaration=GrpcCheckOptions,
 )
 

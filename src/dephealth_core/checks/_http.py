@@ -204,10 +204,6 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "certificate" in text or "ssl" in text or "tls" in text
 
 
-def _validate(dependency: Dependency) -> None:
-    http_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
     # httpx imports its async transport lazily on the first request; import it now.
     import anyio._backends._asyncio  # noqa: F401
@@ -229,7 +225,7 @@ HTTP_KIND = Kind(
     type="http",
     default_port=80,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=http_options,
     tls_default_port=443,
     declaration=HttpCheckOptions,
 )

@@ -9,7 +9,6 @@ from typing import Any, Unpack
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._exceptions import CheckError, CheckTimeout, Unhealthy
 from ._drivers import check_timeout, import_driver, platform_error
-from ._pool_mode import unsupported_source
 
 SUPPORTED_CLIENTS = (
     "aiokafka AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaAdminClient or AIOKafkaClient "
@@ -100,10 +99,7 @@ def _inner_client(source: Any) -> Any:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    client = _inner_client(source)
-    if client is None:
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
-    servers = client._bootstrap_servers
+    servers = _inner_client(source)._bootstrap_servers
     if isinstance(servers, str):
         servers = servers.split(",")
     hosts: list[tuple[str, str]] = []
@@ -119,10 +115,7 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     import_driver("aiokafka", extra="kafka", kind="Kafka")
     if target.source is None:
         return KafkaChecker(check_timeout(dependency))
-    client = _inner_client(target.source)
-    if client is None:
-        raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
-    return KafkaClientChecker(client)
+    return KafkaClientChecker(_inner_client(target.source))
 
 
 class KafkaCheckOptions(EndpointOptions, total=False):
@@ -137,6 +130,8 @@ KAFKA_KIND = Kind(
     make_checker=_make_checker,
     source_hosts=_source_hosts,
     is_source=lambda source: _inner_client(source) is not None,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
     declaration=KafkaCheckOptions,
 )
 

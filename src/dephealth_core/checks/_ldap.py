@@ -11,7 +11,6 @@ from .._dependency import Dependency, Endpoint, Kind, Target, option_error
 from ._drivers import import_driver
 from ._ldap_errors import ldap_errors, raise_for_result
 from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
-from ._pool_mode import unsupported_source
 
 SUPPORTED_CLIENTS = "ldap3.Connection (or a zero-argument callable returning one)"
 
@@ -126,8 +125,6 @@ def _is_client(source: Any) -> bool:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    if not _is_client(source):
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
     server = source.server
     return [(str(server.host), str(server.port))]
 
@@ -148,8 +145,6 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = ldap_options(dependency, target)
     if target.source is None:
         return LdapChecker(options)
-    if not _is_client(target.source):
-        raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
     return LdapClientChecker(target.source, options)
 
 
@@ -160,6 +155,8 @@ LDAP_KIND = Kind(
     validate=_validate,
     source_hosts=_source_hosts,
     is_source=_is_client,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
     tls_default_port=636,
     declaration=LdapCheckOptions,
 )

@@ -15,7 +15,7 @@ from ._drivers import import_driver
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts, supported_pools
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
@@ -120,10 +120,6 @@ class MysqlChecker:
             conn.close()
 
 
-def _validate(dependency: Dependency) -> None:
-    mysql_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = mysql_options(dependency, target)
     if target.source is not None:
@@ -136,9 +132,10 @@ MYSQL_KIND = Kind(
     type="mysql",
     default_port=3306,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=mysql_options,
     source_hosts=lambda dependency, source: pool_hosts(dependency, source, "mysql"),
     is_source=is_pool("mysql"),
+    supported_sources=supported_pools("mysql"),
     declaration=MysqlCheckOptions,
 )
 

@@ -1,14 +1,12 @@
-"""What every pool-mode checker shares: how it spends the check's timeout, and the error for
-a pool or client of a type it cannot check through.
+"""What every pool-mode checker shares: how it spends the check's timeout.
+
+(The error for a pool or client of an unsupported type is ``Kind.supported_sources``'s,
+raised by :meth:`Dependency.check_source`.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from .._dependency import Dependency
-from .._exceptions import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +37,3 @@ class TimeoutShare:
         """The whole timeout but the probe's share: for a check that borrows and runs in one
         call (a client's ``ping()``), then may need the probe."""
         return self.total - self.probe
-
-
-def unsupported_source(
-    dependency: Dependency, source: Any, field: str, supported: str
-) -> ConfigError:
-    """The error for a pool or client object of a type the kind cannot check through."""
-    kind = type(source)
-    return ConfigError(
-        f"unsupported {field} type {kind.__module__}.{kind.__qualname__}; supported: {supported}",
-        dependency=dependency.name,
-        field=field,
-    )

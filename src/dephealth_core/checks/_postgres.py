@@ -11,7 +11,7 @@ from ._declaration import Expects
 from ._drivers import import_driver
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+from ._sql_pools import is_pool, make_pool_checker, pool_hosts, supported_pools
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 #: How long a graceful close may take before the connection is simply dropped.
@@ -87,10 +87,6 @@ class PostgresChecker:
                 raise
 
 
-def _validate(dependency: Dependency) -> None:
-    postgres_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = postgres_options(dependency, target)
     if target.source is not None:
@@ -103,9 +99,10 @@ POSTGRES_KIND = Kind(
     type="postgres",
     default_port=5432,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=postgres_options,
     source_hosts=lambda dependency, source: pool_hosts(dependency, source, "postgres"),
     is_source=is_pool("postgres"),
+    supported_sources=supported_pools("postgres"),
     declaration=PostgresCheckOptions,
 )
 

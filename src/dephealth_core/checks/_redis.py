@@ -23,7 +23,7 @@ from ._auth import TlsOptions, tls_flags
 from ._declaration import Expects
 from ._drivers import check_timeout, import_driver, platform_error
 from ._net import refuses_connections, refuses_connections_now
-from ._pool_mode import TimeoutShare, unsupported_source
+from ._pool_mode import TimeoutShare
 
 #: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
 CLIENT_NAME = "dephealth"
@@ -235,15 +235,9 @@ def _client_kind(source: Any) -> str | None:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    if _client_kind(source) is None:
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
     kwargs = source.connection_pool.connection_kwargs
     host = kwargs.get("host") or kwargs.get("path") or "localhost"
     return [(str(host), str(kwargs.get("port", 6379)))]
-
-
-def _validate(dependency: Dependency) -> None:
-    redis_settings(dependency)
 
 
 def _make_checker(dependency: Dependency, target: Target) -> Any:
@@ -253,18 +247,18 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     kind = _client_kind(target.source)
     if kind == "async":
         return AsyncRedisClientChecker(target.source, check_timeout(dependency))
-    if kind == "sync":
-        return SyncRedisClientChecker(target.source, check_timeout(dependency))
-    raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
+    return SyncRedisClientChecker(target.source, check_timeout(dependency))
 
 
 REDIS_KIND = Kind(
     type="redis",
     default_port=6379,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=redis_settings,
     source_hosts=_source_hosts,
     is_source=lambda source: _client_kind(source) is not None,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
     declaration=RedisCheckOptions,
 )
 

@@ -19,9 +19,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .._dependency import Dependency
+from .._dependency import Dependency, unsupported_source
 from .._exceptions import ConfigError
-from ._pool_mode import TimeoutShare, unsupported_source
+from ._pool_mode import TimeoutShare
 from ._sql_async_pools import (
     AiomysqlAdapter,
     AsyncEngineAdapter,
@@ -65,7 +65,8 @@ def is_pool(backend: str) -> Callable[[Any], bool]:
     return lambda source: _pool_class(source, backend) is not None
 
 
-def _supported_names(backend: str) -> str:
+def supported_pools(backend: str) -> str:
+    """The pool types a backend accepts, as ``Kind.supported_sources``."""
     return ", ".join(f"{m.split('.')[0]}.{c}" for m, c in SUPPORTED[backend])
 
 
@@ -76,7 +77,7 @@ def pool_hosts(dependency: Dependency, source: Any, backend: str) -> list[tuple[
     """
     found = _pool_class(source, backend)
     if found is None:
-        raise unsupported_source(dependency, source, "pool", _supported_names(backend))
+        raise unsupported_source(dependency, source, "pool", supported_pools(backend))
     default = _DEFAULT_PORTS[backend]
     if found.startswith("sqlalchemy"):
         url = source.url
