@@ -9,7 +9,7 @@ import pytest
 
 from dephealth_core import ConfigError, amqp_check, http_check, ldap_check, redis_check
 from dephealth_core._dependency import CommonOptions, EndpointOptions
-from dephealth_core._registry import FACTORIES, KINDS
+from dephealth_core._kinds import FACTORIES, KINDS
 
 
 @pytest.mark.parametrize("kind_type", sorted(KINDS))

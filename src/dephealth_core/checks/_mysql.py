@@ -6,16 +6,15 @@ import asyncio
 import ssl
 from typing import Annotated, Any, Unpack
 
-from .._dependency import Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Target, option_error
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
 from ._declaration import Expects
-from ._drivers import import_driver
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts, supported_pools
+from ._sql_pools import sql_kind
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
@@ -120,22 +119,12 @@ class MysqlChecker:
             conn.close()
 
 
-def _make_checker(dependency: Dependency, target: Target) -> Any:
-    options = mysql_options(dependency, target)
-    if target.source is not None:
-        return make_pool_checker(target.source, "mysql", options.query, options.timeout)
-    import_driver("aiomysql", extra="mysql", kind="MySQL")
-    return MysqlChecker(options)
-
-
-MYSQL_KIND = Kind(
-    type="mysql",
+MYSQL_KIND = sql_kind(
+    "mysql",
     default_port=3306,
-    make_checker=_make_checker,
     settings=mysql_options,
-    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "mysql"),
-    is_source=is_pool("mysql"),
-    supported_sources=supported_pools("mysql"),
+    standalone=MysqlChecker,
+    driver=("aiomysql", "mysql", "MySQL"),
     declaration=MysqlCheckOptions,
 )
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from typing import Annotated, Any, Unpack
+from typing import Annotated, Unpack
 
-from .._dependency import Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
 from ._declaration import Expects
-from ._drivers import import_driver
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts, supported_pools
+from ._sql_pools import sql_kind
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 #: How long a graceful close may take before the connection is simply dropped.
@@ -87,22 +86,12 @@ class PostgresChecker:
                 raise
 
 
-def _make_checker(dependency: Dependency, target: Target) -> Any:
-    options = postgres_options(dependency, target)
-    if target.source is not None:
-        return make_pool_checker(target.source, "postgres", options.query, options.timeout)
-    import_driver("asyncpg", extra="postgres", kind="PostgreSQL")
-    return PostgresChecker(options)
-
-
-POSTGRES_KIND = Kind(
-    type="postgres",
+POSTGRES_KIND = sql_kind(
+    "postgres",
     default_port=5432,
-    make_checker=_make_checker,
     settings=postgres_options,
-    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "postgres"),
-    is_source=is_pool("postgres"),
-    supported_sources=supported_pools("postgres"),
+    standalone=PostgresChecker,
+    driver=("asyncpg", "postgres", "PostgreSQL"),
     declaration=PostgresCheckOptions,
 )
 

@@ -19,8 +19,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .._dependency import Dependency, unsupported_source
+from .._dependency import Dependency, Kind, Target, unsupported_source
 from .._exceptions import ConfigError
+from ._drivers import import_driver
 from ._pool_mode import TimeoutShare
 from ._sql_async_pools import (
     AiomysqlAdapter,
@@ -29,6 +30,7 @@ from ._sql_async_pools import (
     AsyncPoolChecker,
     AsyncPsycopgAdapter,
 )
+from ._sql_options import SqlOptions
 from ._sql_sync_pools import EnginePoolChecker, PsycopgPoolChecker
 
 #: backend -> (module, class name) of the pools it accepts, in the order error messages list them.
@@ -145,3 +147,44 @@ def make_pool_checker(source: Any, backend: str, query: str, timeout: float) -> 
     if found == "sqlalchemy.ext.asyncio.AsyncEngine":
         return AsyncPoolChecker(AsyncEngineAdapter(source), query, timeout, backend)
     return EnginePoolChecker(source, query, timeout, backend)
+
+
+def sql_kind(
+    backend: str,
+    *,
+    default_port: int,
+    settings: Callable[[Dependency, Target | None], SqlOptions],
+    standalone: Callable[[SqlOptions], Any],
+    driver: tuple[str, str, str],
+    declaration: type[Any],
+) -> Kind:
+    """The kind of a SQL backend: pool mode through :func:`make_pool_checker`, else
+    ``standalone(options)``.
+
+    Args:
+        backend: ``"postgres"`` or ``"mysql"``, the ``type`` label.
+        default_port: the port used when none is given.
+        settings: validates the options (see ``Kind.settings``).
+        standalone: builds the standalone checker from the validated options.
+        driver: ``(module, extra, name)`` of the standalone driver, for ``import_driver``.
+        declaration: the factory's keywords.
+    """
+    module, extra, name = driver
+
+    def make_checker(dependency: Dependency, target: Target) -> Any:
+        options = settings(dependency, target)
+        if target.source is not None:
+            return make_pool_checker(target.source, backend, options.query, options.timeout)
+        import_driver(module, extra=extra, kind=name)
+        return standalone(options)
+
+    return Kind(
+        type=backend,
+        default_port=default_port,
+        make_checker=make_checker,
+        settings=settings,
+        source_hosts=lambda dependency, source: pool_hosts(dependency, source, backend),
+        is_source=is_pool(backend),
+        supported_sources=supported_pools(backend),
+        declaration=declaration,
+    )
