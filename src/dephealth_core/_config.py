@@ -131,7 +131,7 @@ def flat_dependency_names(environ: Mapping[str, str], known: Iterable[str]) -> l
 
 def build_dependency(name: str, fields: Mapping[str, Any]) -> Dependency:
     """Build a dependency from a field mapping (its ``type`` or URL scheme picks the kind)."""
-    from ._registry import FACTORIES, KINDS
+    from ._kinds import FACTORIES, KINDS
     from ._urls import parse_url
 
     data = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items()}

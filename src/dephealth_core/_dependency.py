@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypeAlias, TypedDict, runtime_checkable
 
 from ._exceptions import ConfigError
 from ._urls import SCHEMES, parse_url
 from ._validation import Duration, check_bool, check_labels, check_name, check_port
+from .checks._declaration import declared_keys, expectations, type_errors
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,6 +62,10 @@ class Target:
     source: Any = field(default=None, repr=False)
 
 
+#: A kind's option declaration: a dataclass (see ``checks._declaration``).
+Declaration: TypeAlias = type[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """How one dependency type is addressed and checked.
@@ -70,21 +75,67 @@ class Kind:
         default_port: the port used when none is given, or ``None`` when one is required.
         make_checker: builds the checker from the dependency and its resolved target.
         validate: checks the kind's options at construction; raises ``ConfigError``.
+            ``None``: ``settings(dependency, None)`` does, when the kind has ``settings``.
+        settings: validates and normalises the kind's options, with the resolved target
+            (when checks start) or without it (at construction).
         source_hosts: reads ``(host, port)`` pairs from a pool or client object, or raises
             ``ConfigError`` for an unsupported object. ``None``: the kind has no pool mode.
         is_source: tells a supported pool or client from a zero-argument factory of one.
+        supported_sources: the supported pool or client types, as the error for any other
+            object lists them; ``None``: ``source_hosts`` checks the type itself.
+        source_field: the keyword the pool or client is given as (``pool`` or ``client``).
         tls_default_port: the default port when TLS is asked for without a TLS scheme.
-        options: names of the kind's own keyword options (for mappings and the environment).
+        declaration: the ``TypedDict`` of the factory's keywords (see
+            ``checks._declaration``); ``None``: the kind is not built by :meth:`declare`.
+        options: names of the kind's own options (for mappings and the environment),
+            derived from ``declaration``.
     """
 
     type: str
     default_port: int | None
     make_checker: Callable[[Dependency, Target], Checker]
     validate: Callable[[Dependency], None] | None = None
+    settings: Callable[[Dependency, Target | None], Any] | None = None
     source_hosts: Callable[[Dependency, Any], list[tuple[str, str]]] | None = None
     is_source: Callable[[Any], bool] | None = None
+    supported_sources: str | None = None
+    source_field: str = "pool"
     tls_default_port: int | None = None
-    options: frozenset[str] = frozenset()
+    declaration: Declaration | None = None
+    options: frozenset[str] = field(init=False, default=frozenset())
+    keywords: frozenset[str] = field(init=False, default=frozenset(), repr=False)
+    expects: Mapping[str, str] = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.declaration is not None:
+            keywords = declared_keys(self.declaration)
+            object.__setattr__(self, "keywords", keywords)
+            object.__setattr__(self, "options", keywords - _NOT_KIND_OPTIONS)
+            object.__setattr__(self, "expects", expectations(self.declaration))
+
+    def declare(self, name: str, keywords: Mapping[str, Any]) -> Dependency:
+        """A factory's body: its keywords sorted into a :class:`Dependency`.
+
+        The address, ``critical``, the pool or client and the common options go to their own
+        fields; the kind's own options not left at ``None`` go to ``options``.
+        """
+        unknown = set(keywords) - self.keywords
+        if unknown:
+            raise TypeError(f"{self.type} checks take no {', '.join(sorted(unknown))} argument")
+        given = dict(keywords)
+        pool, client = given.pop("pool", None), given.pop("client", None)
+        if pool is not None and client is not None:
+            raise ConfigError(
+                "give either pool= or client=, not both", dependency=name, field="client"
+            )
+        fields = {key: given.pop(key) for key in _DEPENDENCY_FIELDS if key in given}
+        return Dependency(
+            name,
+            self,
+            options={key: value for key, value in given.items() if value is not None},
+            source=pool if pool is not None else client,
+            **fields,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,13 +218,28 @@ class Dependency:
                 raise ConfigError(
                     f"{self.type} checks have no pool mode", dependency=self.name, field="pool"
                 )
+            self.check_source(self.source)
             self.kind.source_hosts(self, self.source)
+        if self.kind.declaration is not None:
+            for option, message in type_errors(self.kind.expects, self.options):
+                raise ConfigError(message, dependency=self.name, field=option)
         if self.kind.validate is not None:
             self.kind.validate(self)
+        elif self.kind.settings is not None:
+            self.kind.settings(self, None)
+
+    def check_source(self, source: Any) -> None:
+        """Raise the ``ConfigError`` for a pool or client of a type the kind cannot check."""
+        kind = self.kind
+        if kind.supported_sources is None or kind.is_source is None or kind.is_source(source):
+            return
+        raise unsupported_source(self, source, kind.source_field, kind.supported_sources)
 
     def resolve_target(self) -> Target:
         """Resolve the address: URL, then host/port, then the (resolved) pool or client."""
         source = self.source() if self.is_lazy else self.source
+        if source is not None:
+            self.check_source(source)
         if self.url is not None:
             parsed = parse_url(self.url, dependency=self.name)
             return Target(
@@ -209,6 +275,18 @@ def option_error(dependency: Dependency, field_name: str, message: str) -> Confi
     return ConfigError(message, dependency=dependency.name, field=field_name)
 
 
+def unsupported_source(
+    dependency: Dependency, source: Any, field: str, supported: str
+) -> ConfigError:
+    """The error for a pool or client object of a type the kind cannot check through."""
+    kind = type(source)
+    return ConfigError(
+        f"unsupported {field} type {kind.__module__}.{kind.__qualname__}; supported: {supported}",
+        dependency=dependency.name,
+        field=field,
+    )
+
+
 class CommonOptions(TypedDict, total=False):
     """Keyword options every factory takes."""
 
@@ -218,3 +296,19 @@ class CommonOptions(TypedDict, total=False):
     failure_threshold: int | None
     success_threshold: int | None
     labels: Mapping[str, str] | None
+
+
+class EndpointOptions(CommonOptions, total=False):
+    """What every factory takes besides its kind's own options: the common options,
+    ``critical`` and the address."""
+
+    critical: bool | None
+    url: str | None
+    host: str | None
+    port: int | str | None
+
+
+#: Keywords of a factory that are fields of :class:`Dependency`.
+_DEPENDENCY_FIELDS = frozenset(EndpointOptions.__annotations__)
+#: Keywords of a factory that are not its kind's own options.
+_NOT_KIND_OPTIONS = _DEPENDENCY_FIELDS | {"pool", "client"}

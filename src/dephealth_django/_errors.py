@@ -2,59 +2,18 @@
 
 Django wraps driver errors (``django.db.utils.OperationalError`` from ``psycopg``'s or
 ``MySQLdb``'s), and neither driver exposes the socket error of a failed connect, so the
-detail is read from the SQLSTATE or MySQL error code first and the message second. Only the
-detail leaves this module: the driver text (which may echo a DSN) is never re-raised.
+detail is read from the SQLSTATE or MySQL error code first and the message second, through
+the core's tables (:mod:`dephealth_core.checks`): a driver error reads the same here as in
+the core's own checkers. Only the detail leaves this module: the driver text (which may echo
+a DSN) is never re-raised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dephealth_core import (
-    AuthError,
-    CheckError,
-    CheckTimeout,
-    ConnectionRefused,
-    DnsError,
-    HostUnreachable,
-    NetworkUnreachable,
-    PoolExhausted,
-    QueryError,
-    TlsError,
-    classify,
-)
-
-#: MySQL client and server error codes (CR_* and ER_*).
-_MYSQL_CODES: dict[int, type[CheckError]] = {
-    1044: AuthError,  # ER_DBACCESS_DENIED_ERROR
-    1045: AuthError,  # ER_ACCESS_DENIED_ERROR
-    1698: AuthError,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR
-    2003: ConnectionRefused,  # CR_CONN_HOST_ERROR
-    2002: ConnectionRefused,  # CR_CONNECTION_ERROR (socket)
-    2005: DnsError,  # CR_UNKNOWN_HOST
-    2013: CheckTimeout,  # CR_SERVER_LOST during connect or query
-    2026: TlsError,  # CR_SSL_CONNECTION_ERROR
-}
-
-#: Fragments of libpq's connection messages, lower case, checked in order.
-_MESSAGES: tuple[tuple[str, type[CheckError]], ...] = (
-    ("password authentication failed", AuthError),
-    ("no pg_hba.conf entry", AuthError),
-    ('role "', AuthError),
-    ("connection refused", ConnectionRefused),
-    ("could not translate host name", DnsError),
-    ("name or service not known", DnsError),
-    ("nodename nor servname", DnsError),
-    ("temporary failure in name resolution", DnsError),
-    ("network is unreachable", NetworkUnreachable),
-    ("no route to host", HostUnreachable),
-    ("timeout expired", CheckTimeout),
-    ("timed out", CheckTimeout),
-    ("ssl", TlsError),
-    ("certificate", TlsError),
-)
-
-_AUTH_SQLSTATES = frozenset({"28000", "28P01"})
+from dephealth_core import AuthError, CheckError, CheckTimeout, PoolExhausted, QueryError, classify
+from dephealth_core.checks import classify_libpq_message, classify_mysql_code, classify_sqlstate
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -79,19 +38,22 @@ def database_error(exc: BaseException, *, connected: bool) -> CheckError:
             return error
         if type(error).__name__ == "PoolTimeout":
             return PoolExhausted("no connection free in the database pool")
-        sqlstate = getattr(error, "sqlstate", None)
-        if sqlstate in _AUTH_SQLSTATES:
-            return AuthError("the database rejected the credentials")
+        # psycopg (3) says sqlstate, psycopg2 pgcode.
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        found = classify_sqlstate(sqlstate, "database") if isinstance(sqlstate, str) else None
+        if found is not None:
+            return found
         args = getattr(error, "args", ())
-        if args and isinstance(args[0], int) and args[0] in _MYSQL_CODES:
-            return _MYSQL_CODES[args[0]](f"MySQL error {args[0]}")
+        if args and isinstance(args[0], int):
+            found = classify_mysql_code(args[0], error)
+            if found is not None:
+                return found
     detail = classify(exc)
     if detail != "error":
         return CheckError(f"database check failed: {detail}", detail=detail)
-    message = str(exc).lower()
-    for fragment, error_type in _MESSAGES:
-        if fragment in message:
-            return error_type(f"database check failed: {error_type.detail}")
+    found = classify_libpq_message(str(exc), "database")
+    if found is not None:
+        return found
     if connected:
         return QueryError(f"the check query failed ({type(exc).__name__})")
     return CheckError(f"database check failed ({type(exc).__name__})")

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from dephealth_core._config import COMMON_FIELDS, GLOBAL_KEYS
-from dephealth_core._registry import KINDS
+from dephealth_core._kinds import KINDS
 from dephealth_core._urls import SCHEMES
 
 TYPES = sorted(KINDS)

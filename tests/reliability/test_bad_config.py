@@ -25,7 +25,7 @@ from dephealth_core import (
     tcp_check,
 )
 from dephealth_core._config import parse_flat
-from dephealth_core._registry import FACTORIES
+from dephealth_core._kinds import FACTORIES
 from dephealth_core._urls import parse_url
 from dephealth_starlette import DepHealthMiddleware
 

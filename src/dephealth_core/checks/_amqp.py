@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 from urllib.parse import quote, unquote
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from .._exceptions import ConfigError
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._urls import format_host
 from ._amqp_errors import amqp_errors
 from ._amqp_pools import (
@@ -19,10 +18,19 @@ from ._amqp_pools import (
     source_hosts,
     source_kind,
 )
-from ._auth import ssl_context, tls_flags
-from ._drivers import check_timeout, import_driver, unsupported_source
+from ._auth import TlsOptions, ssl_context, tls_flags
+from ._declaration import Expects
+from ._drivers import check_timeout, import_driver
 
-AMQP_OPTIONS = frozenset({"vhost", "username", "password", "tls", "tls_skip_verify", "tls_ca_file"})
+
+class AmqpCheckOptions(EndpointOptions, TlsOptions, total=False):
+    """The keywords of :func:`amqp_check`."""
+
+    vhost: Annotated[str | None, Expects("a string")]
+    username: Annotated[str | None, Expects("a string")]
+    password: Annotated[str | None, Expects("a string")]
+    pool: Any
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +49,6 @@ class AmqpSettings:
 def amqp_settings(dependency: Dependency, target: Target | None = None) -> AmqpSettings:
     """Validate an AMQP dependency's options; the vhost comes from the URL path or ``vhost``."""
     opts = dependency.options
-    for name in ("vhost", "username", "password"):
-        if opts.get(name) is not None and not isinstance(opts[name], str):
-            raise option_error(dependency, name, "expected a string")
     vhost = opts.get("vhost")
     if vhost is None and target is not None and target.path not in ("", "/"):
         vhost = unquote(target.path[1:])  # "/%2F" is the vhost "/"
@@ -103,10 +108,6 @@ async def _close(connection: Any) -> None:
         await asyncio.shield(connection.close())
 
 
-def _validate(dependency: Dependency) -> None:
-    amqp_settings(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> Any:
     import_driver("aio_pika", extra="amqp", kind="AMQP")
     settings = amqp_settings(dependency, target)
@@ -115,40 +116,23 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
         return AmqpChecker(settings)
     if kind == "pool":
         return AmqpPoolChecker(target.source, settings.timeout)
-    if kind == "connection":
-        return AmqpConnectionChecker(target.source)
-    raise unsupported_source(dependency, target.source, "pool", SUPPORTED_SOURCES)
+    return AmqpConnectionChecker(target.source)
 
 
 AMQP_KIND = Kind(
     type="amqp",
     default_port=5672,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=amqp_settings,
     source_hosts=source_hosts,
     is_source=lambda source: source_kind(source) is not None,
+    supported_sources=SUPPORTED_SOURCES,
     tls_default_port=5671,
-    options=AMQP_OPTIONS,
+    declaration=AmqpCheckOptions,
 )
 
 
-def amqp_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    vhost: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    pool: Any = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
     """Declare an AMQP 0-9-1 dependency (RabbitMQ), healthy when a connection opens.
 
     Args:
@@ -156,6 +140,7 @@ def amqp_check(
         critical: whether the service cannot work without it (required).
         url: ``amqp://user:password@host[:5672]/vhost`` (``amqps://``, port 5671, for TLS).
         host: the host, instead of ``url``; ``port`` defaults to 5672.
+        port: the port, with ``host`` (default 5672).
         vhost: the virtual host (default: the URL path, else ``/``). It is not a label.
         username: the user (default: the URL's, else ``guest``).
         password: the password (default: the URL's, else ``guest``).
@@ -167,28 +152,4 @@ def amqp_check(
         client: the same as ``pool``, for those who call a connection a client.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    if pool is not None and client is not None:
-        raise ConfigError("give either pool= or client=, not both", dependency=name, field="client")
-    options = {
-        key: value
-        for key, value in {
-            "vhost": vhost,
-            "username": username,
-            "password": password,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        AMQP_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool if pool is not None else client,
-        **common,
-    )
+    return AMQP_KIND.declare(name, options)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from .._dependency import Dependency, Endpoint, option_error
 from .._exceptions import ConnectionRefused, PoolExhausted
 from ._amqp_errors import amqp_errors
-from ._drivers import unsupported_source
+from ._pool_mode import TimeoutShare
 
 SUPPORTED_SOURCES = (
     "aio_pika Connection or RobustConnection, aio_pika.pool.Pool of connections or "
@@ -43,7 +43,7 @@ class AmqpPoolChecker:
         self.pool = pool
         # Waiting for a free item gets most of the timeout, so a pool held full reads as
         # pool_exhausted rather than as a plain timeout.
-        self.acquire_timeout = timeout * 0.9
+        self.acquire_timeout = TimeoutShare(timeout).borrow
 
     async def check(self, endpoint: Endpoint) -> None:
         """Borrow from the app's pool and run one round trip on what it gives."""
@@ -93,8 +93,6 @@ def _address_of(url: Any) -> tuple[str, str] | None:
 
 def source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
     kind = source_kind(source)
-    if kind is None:
-        raise unsupported_source(dependency, source, "pool", SUPPORTED_SOURCES)
     if dependency.url is not None or dependency.host is not None:
         return []  # the address is given; only the object's type needed checking
     address = None

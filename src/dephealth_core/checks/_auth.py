@@ -1,14 +1,35 @@
-"""Authentication and TLS options shared by the HTTP and gRPC checkers."""
+"""Authentication and TLS options shared by several checkers: their declarations and checks."""
 
 from __future__ import annotations
 
 import base64
 import ssl
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from .._dependency import Dependency, option_error
 from .._validation import check_bool
+from ._declaration import Expects
+
+
+class TlsVerifyOptions(TypedDict, total=False):
+    """How a TLS server certificate is verified."""
+
+    tls_skip_verify: bool | None
+    tls_ca_file: Annotated[str | None, Expects("a file path")]
+
+
+class TlsOptions(TlsVerifyOptions, total=False):
+    """TLS on a connection whose URL scheme may not say it."""
+
+    tls: bool | None
+
+
+class AuthHeaderOptions(TypedDict, total=False):
+    """Credentials sent in an ``authorization`` header (HTTP and gRPC)."""
+
+    bearer_token: Annotated[str | None, Expects("a string")]
+    basic_auth: tuple[str, str] | str | None
 
 
 def string_map(dependency: Dependency, field: str) -> dict[str, str]:
@@ -56,8 +77,6 @@ def authorization(dependency: Dependency, existing: Mapping[str, str]) -> str | 
     token = dependency.options.get("bearer_token")
     credentials = basic_auth(dependency)
     has_header = any(key.lower() == "authorization" for key in existing)
-    if token is not None and not isinstance(token, str):
-        raise option_error(dependency, "bearer_token", "expected a string")
     if token is not None and credentials is not None:
         raise option_error(
             dependency, "bearer_token", "give either bearer_token or basic_auth, not both"
@@ -91,10 +110,8 @@ def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str
         field="tls_skip_verify",
         dependency=dependency.name,
     )
-    ca_file = dependency.options.get("tls_ca_file")
-    if ca_file is not None and not isinstance(ca_file, str):
-        raise option_error(dependency, "tls_ca_file", "expected a file path")
-    return tls, skip, ca_file
+    # tls_ca_file's type is declared, and checked by then.
+    return tls, skip, dependency.options.get("tls_ca_file")
 
 
 def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.SSLContext:

@@ -1,10 +1,9 @@
-"""What the driver-based checkers share: lazy driver imports, timeouts, pool-type errors."""
+"""What the driver-based checkers share: lazy driver imports, the timeout, platform errors."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
 
 from .._classify import classify
 from .._dependency import Dependency
@@ -12,7 +11,6 @@ from .._exceptions import (
     AuthError,
     CheckError,
     CheckTimeout,
-    ConfigError,
     ConnectionRefused,
     DnsError,
     HostUnreachable,
@@ -59,29 +57,6 @@ def check_timeout(dependency: Dependency) -> float:
     if dependency.timeout is None:
         return DEFAULT_TIMEOUT
     return check_duration(dependency.timeout, field="timeout", dependency=dependency.name)
-
-
-def acquire_budget(timeout: float) -> float:
-    """How long a borrow may wait: the check's timeout less a margin to report exhaustion."""
-    return max(timeout - min(0.5, timeout / 4), timeout / 2)
-
-
-def probe_budget(timeout: float) -> float:
-    """How long the refused-connection probe after a timed-out borrow may take."""
-    return max((timeout - acquire_budget(timeout)) / 2, 0.05)
-
-
-def unsupported_source(
-    dependency: Dependency, source: Any, field: str, supported: str
-) -> ConfigError:
-    """The error for a pool or client object of a type the kind cannot check through."""
-    kind = type(source)
-    return ConfigError(
-        f"unsupported {field} object of type {kind.__module__}.{kind.__qualname__}; "
-        f"supported: {supported}",
-        dependency=dependency.name,
-        field=field,
-    )
 
 
 def platform_error(exc: BaseException, message: str, *, default: str = "error") -> CheckError:

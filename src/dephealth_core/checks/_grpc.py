@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import (
     AuthError,
     CheckError,
@@ -16,21 +17,17 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._urls import format_host
-from ._auth import authorization, string_map, tls_flags
+from ._auth import AuthHeaderOptions, TlsOptions, authorization, string_map, tls_flags
+from ._declaration import Expects
 from ._drivers import check_timeout
 
-GRPC_OPTIONS = frozenset(
-    {
-        "service_name",
-        "authority",
-        "tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-        "metadata",
-        "bearer_token",
-        "basic_auth",
-    }
-)
+
+class GrpcCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):
+    """The keywords of :func:`grpc_check`."""
+
+    service_name: Annotated[str | None, Expects("a string")]
+    authority: str | None
+    metadata: Mapping[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +45,6 @@ def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOp
     """Validate and normalise a gRPC dependency's options."""
     opts = dependency.options
     service = opts.get("service_name", "")
-    if not isinstance(service, str):
-        raise option_error(dependency, "service_name", "expected a string")
     authority = opts.get("authority")
     if authority is not None and (not isinstance(authority, str) or not authority):
         raise option_error(dependency, "authority", "expected a host name")
@@ -172,10 +167,6 @@ def classify_rpc_error(exc: Any) -> CheckError:
     return CheckError(f"RPC failed with {code.name}")
 
 
-def _validate(dependency: Dependency) -> None:
-    grpc_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> GrpcChecker:
     try:
         import grpc  # noqa: F401
@@ -192,28 +183,12 @@ GRPC_KIND = Kind(
     type="grpc",
     default_port=443,
     make_checker=_make_checker,
-    validate=_validate,
-    options=GRPC_OPTIONS,
+    settings=grpc_options,
+    declaration=GrpcCheckOptions,
 )
 
 
-def grpc_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    service_name: str | None = None,
-    authority: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    metadata: dict[str, str] | None = None,
-    bearer_token: str | None = None,
-    basic_auth: tuple[str, str] | str | None = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
     """Declare a gRPC dependency checked with the standard health service.
 
     Args:
@@ -221,29 +196,15 @@ def grpc_check(
         critical: whether the service cannot work without it (required).
         url: ``grpc://host:port`` (``grpcs://`` for TLS); the default port is 443.
         host: the host, instead of ``url``.
+        port: the port, with ``host`` (default 443).
         service_name: the service asked about (default ``""``: the server as a whole).
         authority: the ``:authority`` (and TLS server name) to present.
         tls: use TLS; ``tls_ca_file`` verifies with a given CA.
         tls_skip_verify: not supported by grpcio; pin the CA with ``tls_ca_file``.
+        tls_ca_file: a CA bundle (or the server's self-signed certificate) to verify with.
         metadata: extra call metadata.
         bearer_token: sends ``authorization: Bearer <token>``.
         basic_auth: ``(username, password)``: sends basic credentials.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "service_name": service_name,
-            "authority": authority,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-            "metadata": metadata,
-            "bearer_token": bearer_token,
-            "basic_auth": basic_auth,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name, GRPC_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
-    )
+    return GRPC_KIND.declare(name, options)

@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Unpack
 
 from .. import __about__
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import AuthError, CheckTimeout, TlsError, Unhealthy
 from .._urls import format_host
-from ._auth import authorization, ssl_context, string_map, tls_flags
+from ._auth import AuthHeaderOptions, TlsOptions, authorization, ssl_context, string_map, tls_flags
 
 if TYPE_CHECKING:
     import httpx
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "OPTIONS", "PATCH", "DELETE"})
-HTTP_OPTIONS = frozenset(
-    {
-        "health_path",
-        "method",
-        "expected_statuses",
-        "headers",
-        "bearer_token",
-        "basic_auth",
-        "host_header",
-        "tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-    }
-)
+
+
+class HttpCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):
+    """The keywords of :func:`http_check`."""
+
+    health_path: str | None
+    method: str | None
+    expected_statuses: int | str | Iterable[int | str] | None
+    headers: Mapping[str, str] | None
+    host_header: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +204,6 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "certificate" in text or "ssl" in text or "tls" in text
 
 
-def _validate(dependency: Dependency) -> None:
-    http_options(dependency)
-
-
 def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
     # httpx imports its async transport lazily on the first request; import it now.
     import anyio._backends._asyncio  # noqa: F401
@@ -233,31 +225,13 @@ HTTP_KIND = Kind(
     type="http",
     default_port=80,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=http_options,
     tls_default_port=443,
-    options=HTTP_OPTIONS,
+    declaration=HttpCheckOptions,
 )
 
 
-def http_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    health_path: str | None = None,
-    method: str | None = None,
-    expected_statuses: int | str | Iterable[int | str] | None = None,
-    headers: dict[str, str] | None = None,
-    bearer_token: str | None = None,
-    basic_auth: tuple[str, str] | str | None = None,
-    host_header: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
     """Declare an HTTP dependency, healthy when its health path answers an expected status.
 
     Args:
@@ -265,6 +239,7 @@ def http_check(
         critical: whether the service cannot work without it (required).
         url: ``http(s)://host[:port][/path]``; a path here is the health path.
         host: the host, instead of ``url``; ``port`` defaults to 80 (443 with ``tls``).
+        port: the port, with ``host`` (default 80; 443 with ``tls``).
         health_path: the path requested (default ``/health``).
         method: the HTTP method (default ``GET``).
         expected_statuses: healthy codes (default 200-299): ``[200, 204]``, ``"200-399"``.
@@ -277,24 +252,6 @@ def http_check(
         tls_ca_file: a CA bundle to verify the server certificate with.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "health_path": health_path,
-            "method": method,
-            "expected_statuses": expected_statuses,
-            "headers": headers,
-            "bearer_token": bearer_token,
-            "basic_auth": basic_auth,
-            "host_header": host_header,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    if host is not None and port is None and tls:
-        port = HTTP_KIND.tls_default_port
-    return Dependency(
-        name, HTTP_KIND, critical=critical, url=url, host=host, port=port, options=options, **common
-    )
+    if options.get("host") is not None and options.get("port") is None and options.get("tls"):
+        options["port"] = HTTP_KIND.tls_default_port
+    return HTTP_KIND.declare(name, options)

@@ -6,9 +6,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._exceptions import CheckError, CheckTimeout, Unhealthy
-from ._drivers import check_timeout, import_driver, platform_error, unsupported_source
+from ._drivers import check_timeout, import_driver, platform_error
 
 SUPPORTED_CLIENTS = (
     "aiokafka AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaAdminClient or AIOKafkaClient "
@@ -99,10 +99,7 @@ def _inner_client(source: Any) -> Any:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    client = _inner_client(source)
-    if client is None:
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
-    servers = client._bootstrap_servers
+    servers = _inner_client(source)._bootstrap_servers
     if isinstance(servers, str):
         servers = servers.split(",")
     hosts: list[tuple[str, str]] = []
@@ -118,10 +115,13 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     import_driver("aiokafka", extra="kafka", kind="Kafka")
     if target.source is None:
         return KafkaChecker(check_timeout(dependency))
-    client = _inner_client(target.source)
-    if client is None:
-        raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
-    return KafkaClientChecker(client)
+    return KafkaClientChecker(_inner_client(target.source))
+
+
+class KafkaCheckOptions(EndpointOptions, total=False):
+    """The keywords of :func:`kafka_check`."""
+
+    client: Any
 
 
 KAFKA_KIND = Kind(
@@ -130,19 +130,13 @@ KAFKA_KIND = Kind(
     make_checker=_make_checker,
     source_hosts=_source_hosts,
     is_source=lambda source: _inner_client(source) is not None,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
+    declaration=KafkaCheckOptions,
 )
 
 
-def kafka_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def kafka_check(name: str, **options: Unpack[KafkaCheckOptions]) -> Dependency:
     """Declare a Kafka dependency: each broker answers a metadata request that lists brokers.
 
     Args:
@@ -151,11 +145,10 @@ def kafka_check(
         url: ``kafka://broker1:9092,broker2:9092``: one endpoint per broker, each checked
             on its own.
         host: a single broker, instead of ``url``; ``port`` defaults to 9092.
+        port: the port, with ``host`` (default 9092).
         client: the app's started ``AIOKafkaProducer``, ``AIOKafkaConsumer`` or
             ``AIOKafkaAdminClient`` (pool mode: the metadata is refreshed through it), or a
             zero-argument callable returning one; its bootstrap servers are the endpoints.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    return Dependency(
-        name, KAFKA_KIND, critical=critical, url=url, host=host, port=port, source=client, **common
-    )
+    return KAFKA_KIND.declare(name, options)

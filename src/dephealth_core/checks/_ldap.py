@@ -7,10 +7,10 @@ import math
 import ssl
 from typing import Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
-from ._drivers import import_driver, unsupported_source
+from .._dependency import Dependency, Endpoint, Kind, Target, option_error
+from ._drivers import import_driver
 from ._ldap_errors import ldap_errors, raise_for_result
-from ._ldap_options import LDAP_OPTIONS, LdapOptions, ldap_options
+from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
 
 SUPPORTED_CLIENTS = "ldap3.Connection (or a zero-argument callable returning one)"
 
@@ -125,8 +125,6 @@ def _is_client(source: Any) -> bool:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    if not _is_client(source):
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
     server = source.server
     return [(str(server.host), str(server.port))]
 
@@ -147,8 +145,6 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     options = ldap_options(dependency, target)
     if target.source is None:
         return LdapChecker(options)
-    if not _is_client(target.source):
-        raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
     return LdapClientChecker(target.source, options)
 
 
@@ -159,30 +155,14 @@ LDAP_KIND = Kind(
     validate=_validate,
     source_hosts=_source_hosts,
     is_source=_is_client,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
     tls_default_port=636,
-    options=LDAP_OPTIONS,
+    declaration=LdapCheckOptions,
 )
 
 
-def ldap_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    check_method: str | None = None,
-    bind_dn: str | None = None,
-    bind_password: str | None = None,
-    base_dn: str | None = None,
-    search_filter: str | None = None,
-    search_scope: str | None = None,
-    start_tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def ldap_check(name: str, **options: Unpack[LdapCheckOptions]) -> Dependency:
     """Declare an LDAP dependency, checked with a bind or a search.
 
     Args:
@@ -190,6 +170,7 @@ def ldap_check(
         critical: whether the service cannot work without it (required).
         url: ``ldap://host[:389]`` or ``ldaps://host[:636]``.
         host: the host, instead of ``url``; ``port`` defaults to 389.
+        port: the port, with ``host`` (default 389).
         check_method: ``anonymous_bind``, ``simple_bind``, ``root_dse`` (default) or
             ``search``, in any case.
         bind_dn: the DN of ``simple_bind`` (required with it).
@@ -204,29 +185,4 @@ def ldap_check(
             on it under its lock), or a zero-argument callable returning one.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "check_method": check_method,
-            "bind_dn": bind_dn,
-            "bind_password": bind_password,
-            "base_dn": base_dn,
-            "search_filter": search_filter,
-            "search_scope": search_scope,
-            "start_tls": start_tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        LDAP_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=client,
-        **common,
-    )
+    return LDAP_KIND.declare(name, options)

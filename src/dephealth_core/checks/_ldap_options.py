@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from .._dependency import Dependency, Target, option_error
+from .._dependency import Dependency, EndpointOptions, Target, option_error
 from .._validation import check_bool
-from ._auth import tls_flags
+from ._auth import TlsVerifyOptions, tls_flags
+from ._declaration import Expects
 from ._drivers import check_timeout
 
 METHODS = ("anonymous_bind", "simple_bind", "root_dse", "search")
 SCOPES = ("base", "one", "sub")
-LDAP_OPTIONS = frozenset(
-    {
-        "check_method",
-        "bind_dn",
-        "bind_password",
-        "base_dn",
-        "search_filter",
-        "search_scope",
-        "start_tls",
-        "tls_skip_verify",
-        "tls_ca_file",
-    }
-)
+
+
+class LdapCheckOptions(EndpointOptions, TlsVerifyOptions, total=False):
+    """The keywords of :func:`ldap_check`."""
+
+    check_method: str | None
+    bind_dn: Annotated[str | None, Expects("a string")]
+    bind_password: Annotated[str | None, Expects("a string")]
+    base_dn: Annotated[str | None, Expects("a string")]
+    search_filter: Annotated[str | None, Expects("a string")]
+    search_scope: str | None
+    start_tls: bool | None
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,8 @@ def _choice(dependency: Dependency, name: str, default: str, allowed: tuple[str,
 
 
 def _text(dependency: Dependency, name: str) -> str | None:
-    value = dependency.options.get(name)
-    if value is not None and not isinstance(value, str):
-        raise option_error(dependency, name, "expected a string")
-    return value or None
+    # The declared type is checked by then; an empty string counts as not given.
+    return dependency.options.get(name) or None
 
 
 def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOptions:

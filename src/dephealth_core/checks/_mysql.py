@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Target, option_error
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
-from ._drivers import import_driver
+from ._declaration import Expects
+from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
-from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts, run_mysql_query
+from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
+from ._sql_pools import sql_kind
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
 SSL_MODES = frozenset({"disabled", "preferred", "required", "verify_ca", "verify_identity"})
-MYSQL_OPTIONS = SQL_OPTIONS | {"ssl_mode", "ssl_ca"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+class MysqlCheckOptions(SqlCheckOptions, total=False):
+    """The keywords of :func:`mysql_check`."""
+
+    ssl_mode: str | bool | None
+    ssl_ca: Annotated[str | None, Expects("a file path")]
 
 
 def _url_ssl_mode(query: dict[str, str] | Any) -> str | None:
@@ -42,8 +49,6 @@ def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None
             dependency, "ssl_mode", f"expected one of {', '.join(sorted(SSL_MODES))}"
         )
     mode = mode.lower().replace("-", "_")
-    if ca_file is not None and not isinstance(ca_file, str):
-        raise option_error(dependency, "ssl_ca", "expected a file path")
     if mode in ("disabled", "preferred") or target is None:
         return None
     context = ca_context(dependency, "ssl_ca", ca_file)
@@ -114,46 +119,17 @@ class MysqlChecker:
             conn.close()
 
 
-def _validate(dependency: Dependency) -> None:
-    mysql_options(dependency)
-
-
-def _make_checker(dependency: Dependency, target: Target) -> Any:
-    options = mysql_options(dependency, target)
-    if target.source is not None:
-        return make_pool_checker(target.source, "mysql", options.query, options.timeout)
-    import_driver("aiomysql", extra="mysql", kind="MySQL")
-    return MysqlChecker(options)
-
-
-MYSQL_KIND = Kind(
-    type="mysql",
+MYSQL_KIND = sql_kind(
+    "mysql",
     default_port=3306,
-    make_checker=_make_checker,
-    validate=_validate,
-    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "mysql"),
-    is_source=is_pool("mysql"),
-    options=MYSQL_OPTIONS,
+    settings=mysql_options,
+    standalone=MysqlChecker,
+    driver=("aiomysql", "mysql", "MySQL"),
+    declaration=MysqlCheckOptions,
 )
 
 
-def mysql_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    query: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    ssl_mode: str | bool | None = None,
-    ssl_ca: str | None = None,
-    application_name: str | None = None,
-    pool: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def mysql_check(name: str, **options: Unpack[MysqlCheckOptions]) -> Dependency:
     """Declare a MySQL or MariaDB dependency.
 
     Standalone mode (``url`` or ``host``) opens an aiomysql connection per check; pool mode
@@ -165,6 +141,7 @@ def mysql_check(
         url: ``mysql://user:password@host:3306/db?ssl-mode=REQUIRED`` (``mariadb://`` too);
             several ``host:port`` pairs separated by commas give one endpoint each.
         host: the host, instead of ``url``; ``port`` defaults to 3306.
+        port: the port, with ``host`` (default 3306).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL).
         password: the password (default: from the URL).
@@ -177,23 +154,4 @@ def mysql_check(
             dialect, or a zero-argument callable returning one (resolved when checks start).
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = collect(
-        query=query,
-        user=user,
-        password=password,
-        database=database,
-        ssl_mode=ssl_mode,
-        ssl_ca=ssl_ca,
-        application_name=application_name,
-    )
-    return Dependency(
-        name,
-        MYSQL_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool,
-        **common,
-    )
+    return MYSQL_KIND.declare(name, options)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import ssl
-from typing import Any, Unpack
+from typing import Annotated, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
-from ._drivers import import_driver
+from ._declaration import Expects
 from ._sql_errors import classify_asyncpg
-from ._sql_options import SQL_OPTIONS, SqlOptions, collect, sql_options
-from ._sql_pools import is_pool, make_pool_checker, pool_hosts
+from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
+from ._sql_pools import sql_kind
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
-POSTGRES_OPTIONS = SQL_OPTIONS | {"sslmode", "sslrootcert"}
 #: How long a graceful close may take before the connection is simply dropped.
 CLOSE_TIMEOUT = 1.0
+
+
+class PostgresCheckOptions(SqlCheckOptions, total=False):
+    """The keywords of :func:`postgres_check`."""
+
+    sslmode: str | None
+    sslrootcert: Annotated[str | None, Expects("a file path")]
 
 
 def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext | None:
@@ -30,8 +36,6 @@ def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext 
     mode = mode.lower()
     if rootcert is None or mode not in ("verify-ca", "verify-full") or target is None:
         return mode
-    if not isinstance(rootcert, str):
-        raise option_error(dependency, "sslrootcert", "expected a file path")
     context = ca_context(dependency, "sslrootcert", rootcert)
     context.check_hostname = mode == "verify-full"
     return context
@@ -82,46 +86,17 @@ class PostgresChecker:
                 raise
 
 
-def _validate(dependency: Dependency) -> None:
-    postgres_options(dependency)
-
-
-def _make_checker(dependency: Dependency, target: Target) -> Any:
-    options = postgres_options(dependency, target)
-    if target.source is not None:
-        return make_pool_checker(target.source, "postgres", options.query, options.timeout)
-    import_driver("asyncpg", extra="postgres", kind="PostgreSQL")
-    return PostgresChecker(options)
-
-
-POSTGRES_KIND = Kind(
-    type="postgres",
+POSTGRES_KIND = sql_kind(
+    "postgres",
     default_port=5432,
-    make_checker=_make_checker,
-    validate=_validate,
-    source_hosts=lambda dependency, source: pool_hosts(dependency, source, "postgres"),
-    is_source=is_pool("postgres"),
-    options=POSTGRES_OPTIONS,
+    settings=postgres_options,
+    standalone=PostgresChecker,
+    driver=("asyncpg", "postgres", "PostgreSQL"),
+    declaration=PostgresCheckOptions,
 )
 
 
-def postgres_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    query: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    sslmode: str | None = None,
-    sslrootcert: str | None = None,
-    application_name: str | None = None,
-    pool: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def postgres_check(name: str, **options: Unpack[PostgresCheckOptions]) -> Dependency:
     """Declare a PostgreSQL dependency.
 
     Standalone mode (``url`` or ``host``) opens an asyncpg connection per check; pool mode
@@ -133,6 +108,7 @@ def postgres_check(
         url: ``postgres://user:password@host:5432/db?sslmode=require``; several
             ``host:port`` pairs separated by commas give one endpoint each.
         host: the host, instead of ``url``; ``port`` defaults to 5432.
+        port: the port, with ``host`` (default 5432).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL, then asyncpg's defaults).
         password: the password (default: from the URL).
@@ -146,23 +122,4 @@ def postgres_check(
             ``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = collect(
-        query=query,
-        user=user,
-        password=password,
-        database=database,
-        sslmode=sslmode,
-        sslrootcert=sslrootcert,
-        application_name=application_name,
-    )
-    return Dependency(
-        name,
-        POSTGRES_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=pool,
-        **common,
-    )
+    return POSTGRES_KIND.declare(name, options)

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Annotated, Any, Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target, option_error
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import (
     AuthError,
     CheckError,
@@ -19,20 +19,23 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._snapshot import PoolStats
-from ._auth import tls_flags
-from ._drivers import (
-    check_timeout,
-    import_driver,
-    platform_error,
-    probe_budget,
-    unsupported_source,
-)
+from ._auth import TlsOptions, tls_flags
+from ._declaration import Expects
+from ._drivers import check_timeout, import_driver, platform_error
 from ._net import refuses_connections, refuses_connections_now
+from ._pool_mode import TimeoutShare
 
-REDIS_OPTIONS = frozenset({"db", "password", "tls", "tls_skip_verify", "tls_ca_file"})
 #: ``CLIENT SETNAME`` of standalone check connections, so ``CLIENT LIST`` can tell them apart.
 CLIENT_NAME = "dephealth"
 SUPPORTED_CLIENTS = "redis.Redis, redis.asyncio.Redis (or a zero-argument callable returning one)"
+
+
+class RedisCheckOptions(EndpointOptions, TlsOptions, total=False):
+    """The keywords of :func:`redis_check`."""
+
+    db: int | str | None
+    password: Annotated[str | None, Expects("a string")]
+    client: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,6 @@ def redis_settings(dependency: Dependency, target: Target | None = None) -> Redi
     if isinstance(db, bool) or not isinstance(db, int) or db < 0:
         raise option_error(dependency, "db", "expected a database number (0, 1, ...)")
     password = opts.get("password")
-    if password is not None and not isinstance(password, str):
-        raise option_error(dependency, "password", "expected a string")
     url_tls = target.tls if target is not None else str(dependency.url or "").startswith("rediss:")
     tls, skip, ca_file = tls_flags(dependency, url_tls)
     return RedisSettings(
@@ -171,8 +172,9 @@ class AsyncRedisClientChecker:
 
     def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
-        self.probe_timeout = probe_budget(timeout)
-        self.ping_timeout = timeout - self.probe_timeout
+        share = TimeoutShare(timeout)
+        self.probe_timeout = share.probe
+        self.ping_timeout = share.before_probe
 
     def pool_stats(self) -> PoolStats | None:
         """The client's pool counts."""
@@ -197,7 +199,7 @@ class SyncRedisClientChecker:
 
     def __init__(self, client: Any, timeout: float = 5.0) -> None:
         self.client = client
-        self.probe_timeout = probe_budget(timeout)
+        self.probe_timeout = TimeoutShare(timeout).probe
         self._failing = False
 
     def pool_stats(self) -> PoolStats | None:
@@ -233,15 +235,9 @@ def _client_kind(source: Any) -> str | None:
 
 
 def _source_hosts(dependency: Dependency, source: Any) -> list[tuple[str, str]]:
-    if _client_kind(source) is None:
-        raise unsupported_source(dependency, source, "client", SUPPORTED_CLIENTS)
     kwargs = source.connection_pool.connection_kwargs
     host = kwargs.get("host") or kwargs.get("path") or "localhost"
     return [(str(host), str(kwargs.get("port", 6379)))]
-
-
-def _validate(dependency: Dependency) -> None:
-    redis_settings(dependency)
 
 
 def _make_checker(dependency: Dependency, target: Target) -> Any:
@@ -251,37 +247,23 @@ def _make_checker(dependency: Dependency, target: Target) -> Any:
     kind = _client_kind(target.source)
     if kind == "async":
         return AsyncRedisClientChecker(target.source, check_timeout(dependency))
-    if kind == "sync":
-        return SyncRedisClientChecker(target.source, check_timeout(dependency))
-    raise unsupported_source(dependency, target.source, "client", SUPPORTED_CLIENTS)
+    return SyncRedisClientChecker(target.source, check_timeout(dependency))
 
 
 REDIS_KIND = Kind(
     type="redis",
     default_port=6379,
     make_checker=_make_checker,
-    validate=_validate,
+    settings=redis_settings,
     source_hosts=_source_hosts,
     is_source=lambda source: _client_kind(source) is not None,
-    options=REDIS_OPTIONS,
+    supported_sources=SUPPORTED_CLIENTS,
+    source_field="client",
+    declaration=RedisCheckOptions,
 )
 
 
-def redis_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    db: int | None = None,
-    password: str | None = None,
-    tls: bool | None = None,
-    tls_skip_verify: bool | None = None,
-    tls_ca_file: str | None = None,
-    client: Any = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
     """Declare a Redis dependency, healthy when it answers ``PING``.
 
     Args:
@@ -289,6 +271,7 @@ def redis_check(
         critical: whether the service cannot work without it (required).
         url: ``redis://[:password@]host[:port][/db]`` (``rediss://`` for TLS).
         host: the host, instead of ``url``; ``port`` defaults to 6379.
+        port: the port, with ``host`` (default 6379).
         db: the database number (default: the URL path, else 0).
         password: the password (default: the one in the URL).
         tls: use TLS (implied by ``rediss://``).
@@ -299,25 +282,4 @@ def redis_check(
             ``url``/``host`` is given.
         **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
-    options = {
-        key: value
-        for key, value in {
-            "db": db,
-            "password": password,
-            "tls": tls,
-            "tls_skip_verify": tls_skip_verify,
-            "tls_ca_file": tls_ca_file,
-        }.items()
-        if value is not None
-    }
-    return Dependency(
-        name,
-        REDIS_KIND,
-        critical=critical,
-        url=url,
-        host=host,
-        port=port,
-        options=options,
-        source=client,
-        **common,
-    )
+    return REDIS_KIND.declare(name, options)

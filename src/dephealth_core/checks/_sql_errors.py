@@ -1,12 +1,15 @@
-"""Classification of SQL driver errors: one function per driver family.
+"""Classification of SQL driver errors: one function per driver family, one table per code set.
 
-Every checker in ``_postgres``, ``_mysql`` and ``_sql_pools`` sends what its driver raised
-through one of these, so a checker body never inspects a driver exception itself. Messages
-name the error class or code only: driver text can echo a DSN, and with it a password.
+Every checker in ``_postgres``, ``_mysql`` and the SQL pool modules sends what its driver
+raised through one of these, so a checker body never inspects a driver exception itself.
+Django's checkers read the same tables (SQLSTATEs, MySQL codes, libpq messages) through
+:mod:`dephealth_core.checks`, so that one driver error has one classification everywhere.
+Messages name the error class or code only: driver text can echo a DSN, and with it a password.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .._classify import classify
@@ -21,13 +24,68 @@ from .._exceptions import (
     TlsError,
 )
 
-#: MySQL/MariaDB client and server error codes (``pymysql.constants.ER``/``CR``).
-_MYSQL_AUTH = frozenset({1044, 1045, 1698, 1251})  # access denied, plugin refusals
-_MYSQL_DNS = frozenset({2005})  # unknown server host
-_MYSQL_REFUSED = frozenset({2002, 2003})  # cannot connect (the cause says why)
-_MYSQL_LOST = frozenset({2006, 2013})  # server gone away, lost connection
-_MYSQL_TLS = frozenset({2026})  # SSL connection error
-_MYSQL_BUSY = frozenset({1040, 1203})  # too many connections
+#: MySQL/MariaDB client and server error codes (``ER_*``/``CR_*``) -> the detail they mean.
+#: ``connection_refused`` and ``connection_reset`` are refined from the error's cause and text
+#: (see :func:`classify_mysql_code`).
+MYSQL_CODES: Mapping[int, str] = {
+    1044: "auth_error",  # ER_DBACCESS_DENIED_ERROR
+    1045: "auth_error",  # ER_ACCESS_DENIED_ERROR
+    1251: "auth_error",  # ER_NOT_SUPPORTED_AUTH_MODE
+    1698: "auth_error",  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+    1040: "error",  # ER_CON_COUNT_ERROR: too many connections
+    1203: "error",  # ER_TOO_MANY_USER_CONNECTIONS
+    2002: "connection_refused",  # CR_CONNECTION_ERROR (socket)
+    2003: "connection_refused",  # CR_CONN_HOST_ERROR
+    2005: "dns_error",  # CR_UNKNOWN_HOST
+    2006: "connection_reset",  # CR_SERVER_GONE_ERROR
+    2013: "connection_reset",  # CR_SERVER_LOST, during connect or query
+    2026: "tls_error",  # CR_SSL_CONNECTION_ERROR
+}
+
+#: Fragments of libpq's connection messages (lower case) -> detail, looked for in this order.
+#: libpq reports connection failures as text only: no SQLSTATE, no errno.
+LIBPQ_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("password authentication failed", "auth_error"),
+    ("authentication failed", "auth_error"),
+    ("no pg_hba.conf entry", "auth_error"),
+    ('role "', "auth_error"),
+    ("could not translate host name", "dns_error"),
+    ("name or service not known", "dns_error"),
+    ("nodename nor servname", "dns_error"),
+    ("temporary failure in name resolution", "dns_error"),
+    ("connection refused", "connection_refused"),
+    ("network is unreachable", "network_unreachable"),
+    ("no route to host", "host_unreachable"),
+    ("timeout expired", "timeout"),
+    ("timed out", "timeout"),
+    ("ssl", "tls_error"),
+    ("certificate", "tls_error"),
+)
+
+_CLASSES: Mapping[str, type[CheckError]] = {
+    "timeout": CheckTimeout,
+    "connection_refused": ConnectionRefused,
+    "dns_error": DnsError,
+    "auth_error": AuthError,
+    "tls_error": TlsError,
+    "query_error": QueryError,
+}
+
+_MESSAGES: Mapping[str, str] = {
+    "timeout": "timed out",
+    "connection_refused": "cannot connect",
+    "connection_reset": "connection lost",
+    "network_unreachable": "network unreachable",
+    "host_unreachable": "host unreachable",
+    "dns_error": "cannot resolve the host",
+    "auth_error": "authentication failed",
+    "tls_error": "TLS negotiation failed",
+    "error": "server busy",
+}
+
+
+def _error(detail: str, message: str) -> CheckError:
+    return _CLASSES.get(detail, CheckError)(message, detail=detail)
 
 
 def _generic(exc: BaseException, what: str) -> CheckError:
@@ -95,22 +153,21 @@ def classify_psycopg(exc: BaseException) -> CheckError:
     return _generic(exc, "postgres")
 
 
+def classify_libpq_message(text: str, what: str = "postgres") -> CheckError | None:
+    """Map the text of a libpq connection error to an error, or ``None`` when it says nothing.
+
+    The error's message names the detail only, never the driver text.
+    """
+    lowered = text.lower()
+    for fragment, detail in LIBPQ_MESSAGES:
+        if fragment in lowered:
+            return _error(detail, f"{what}: {_MESSAGES[detail]}")
+    return None
+
+
 def _libpq_connect_error(exc: BaseException) -> CheckError:
-    # libpq reports connection failures as text only (no SQLSTATE, no errno).
-    text = str(exc).lower()
-    if "password authentication failed" in text or "authentication failed" in text:
-        return AuthError("postgres: authentication failed")
-    if "could not translate host name" in text or "name or service not known" in text:
-        return DnsError("postgres: cannot resolve the host")
-    if "ssl" in text:
-        return TlsError("postgres: TLS negotiation failed")
-    if "timeout expired" in text:
-        return CheckTimeout("postgres: connect timed out")
-    if "connection refused" in text:
-        return ConnectionRefused("postgres: connection refused")
-    if "no route to host" in text:
-        return CheckError("postgres: host unreachable", detail="host_unreachable")
-    return _generic(exc, "postgres")
+    found = classify_libpq_message(str(exc))
+    return found if found is not None else _generic(exc, "postgres")
 
 
 def classify_pymysql(exc: BaseException) -> CheckError:
@@ -126,23 +183,37 @@ def classify_pymysql(exc: BaseException) -> CheckError:
     if not isinstance(exc, MySQLError):
         return _generic(exc, "mysql")
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-    if code in _MYSQL_AUTH:
-        return AuthError(f"mysql: access denied ({code})")
-    if code in _MYSQL_DNS:
-        return DnsError("mysql: cannot resolve the host")
-    if code in _MYSQL_TLS:
-        return TlsError("mysql: TLS negotiation failed")
-    if code in _MYSQL_LOST:
-        return CheckError(f"mysql: connection lost ({code})", detail="connection_reset")
-    if code in _MYSQL_BUSY:
-        return CheckError(f"mysql: server busy ({code})")
-    if code in _MYSQL_REFUSED:
-        # aiomysql wraps the socket error: its cause tells refused from DNS from timeout.
-        generic = _generic(exc, "mysql")
-        return generic if generic.detail != "error" else ConnectionRefused("mysql: cannot connect")
+    found = classify_mysql_code(code, exc)
+    if found is not None:
+        return found
     if isinstance(exc, OperationalError | InterfaceError):
         return _generic(exc, "mysql")
     return QueryError(f"mysql: query failed ({code})")
+
+
+def classify_mysql_code(code: int | None, exc: BaseException) -> CheckError | None:
+    """Map a MySQL error code to an error, or ``None`` when :data:`MYSQL_CODES` lacks it.
+
+    Args:
+        code: the MySQL client or server error code (the driver error's first argument).
+        exc: the error that carries it. Its cause chain and text refine two codes: a cannot-
+            connect error whose cause is a DNS, timeout or unreachable error reads as that;
+            a lost connection whose cause or text says "timed out" is the driver's own read
+            timeout (``timeout``), any other is a connection the server dropped
+            (``connection_reset``).
+    """
+    detail = MYSQL_CODES.get(code) if code is not None else None
+    if detail is None:
+        return None
+    if detail == "connection_refused":
+        # The driver wraps the socket error: its cause tells refused from DNS from timeout.
+        generic = _generic(exc, "mysql")
+        return generic if generic.detail != "error" else ConnectionRefused("mysql: cannot connect")
+    if detail == "connection_reset" and (
+        classify(exc) == "timeout" or "timed out" in str(exc).lower()
+    ):
+        return CheckTimeout(f"mysql: no answer in time ({code})")
+    return _error(detail, f"mysql: {_MESSAGES[detail]} ({code})")
 
 
 def classify_sqlalchemy(exc: BaseException) -> CheckError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._dependency import CommonOptions, Dependency, Endpoint, Kind, Target
+from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from ._net import open_socket
 
 
@@ -21,18 +21,12 @@ def _make_checker(dependency: Dependency, target: Target) -> TcpChecker:
     return TcpChecker()
 
 
-TCP_KIND = Kind(type="tcp", default_port=None, make_checker=_make_checker)
+TCP_KIND = Kind(
+    type="tcp", default_port=None, make_checker=_make_checker, declaration=EndpointOptions
+)
 
 
-def tcp_check(
-    name: str,
-    *,
-    critical: bool | None = None,
-    url: str | None = None,
-    host: str | None = None,
-    port: int | str | None = None,
-    **common: Unpack[CommonOptions],
-) -> Dependency:
+def tcp_check(name: str, **options: Unpack[EndpointOptions]) -> Dependency:
     """Declare a raw TCP dependency: healthy when a connection to it opens.
 
     Args:
@@ -44,4 +38,4 @@ def tcp_check(
         **common: ``interval``, ``timeout``, ``initial_delay``, ``failure_threshold``,
             ``success_threshold``, ``labels``.
     """
-    return Dependency(name, TCP_KIND, critical=critical, url=url, host=host, port=port, **common)
+    return TCP_KIND.declare(name, options)

@@ -1,9 +1,11 @@
-"""Dependency types: their factories and kinds, for configuration by mapping and environment."""
+"""The built-in dependency types: each one's factory and kind, by type name.
+
+The configuration reads them to build dependencies from mappings and the environment.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ._dependency import Dependency, Kind
 from .checks._amqp import AMQP_KIND, amqp_check
@@ -38,8 +40,3 @@ KINDS: dict[str, Kind] = {
     "redis": REDIS_KIND,
     "tcp": TCP_KIND,
 }
-
-
-def factory_for(dependency_type: str) -> Callable[..., Any] | None:
-    """The factory of a dependency type, or ``None``."""
-    return FACTORIES.get(dependency_type)
