@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .__about__ import __version__
 from ._classify import classify
+from ._config import read_flat_config
 from ._dependency import Checker, Dependency, Endpoint, Kind, Target
 from ._engine import DependencyHealth, StateChange
 from ._exceptions import (
@@ -27,12 +28,14 @@ from ._exceptions import (
     Unhealthy,
 )
 from ._metrics import DependencyMetrics
+from ._process_checks import ProcessChecks
 from ._runner import BackgroundRunner
 from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
-from ._validation import Duration
-from ._views import HealthViews, Response, ShowDetails
+from ._validation import Duration, check_bool
+from ._view_options import ViewOptions
+from ._views import HealthViews, Response, ShowDetails, render_unknown_dependencies
 from .checks._amqp import amqp_check
 from .checks._grpc import grpc_check
 from .checks._http import http_check
@@ -68,6 +71,7 @@ __all__ = [
     "NetworkUnreachable",
     "PoolExhausted",
     "PoolStats",
+    "ProcessChecks",
     "QueryError",
     "Response",
     "ShowDetails",
@@ -77,8 +81,10 @@ __all__ = [
     "Target",
     "TlsError",
     "Unhealthy",
+    "ViewOptions",
     "__version__",
     "amqp_check",
+    "check_bool",
     "classify",
     "grpc_check",
     "http_check",
@@ -86,7 +92,9 @@ __all__ = [
     "ldap_check",
     "mysql_check",
     "postgres_check",
+    "read_flat_config",
     "redis_check",
+    "render_unknown_dependencies",
     "status_of",
     "tcp_check",
 ]

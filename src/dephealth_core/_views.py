@@ -11,18 +11,31 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qs
 
-from ._exceptions import ConfigError
 from ._snapshot import EndpointStatus, Snapshot
 from ._status import OK, UNKNOWN
+from ._validation import BOOLEAN_WORDS
+from ._view_options import DEFAULT_PATHS, ShowDetails, ViewOptions
 
 if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
+    from .typing import SnapshotSource
 
-    from ._engine import DependencyHealth
+__all__ = [
+    "DEFAULT_PATHS",
+    "HealthViews",
+    "Response",
+    "ShowDetails",
+    "ViewOptions",
+    "render_dependencies",
+    "render_details",
+    "render_health",
+    "render_livez",
+    "render_readyz",
+    "render_unknown_dependencies",
+]
 
 logger = logging.getLogger("dephealth")
 
@@ -32,17 +45,6 @@ TEXT: Final = "text/plain; charset=utf-8"
 ALLOWED_METHODS: Final = ("GET", "HEAD")
 MAX_QUERY: Final = 2048
 MAX_CACHE: Final = 64
-
-DEFAULT_PATHS: Final[dict[str, str]] = {
-    "dependencies": "/health/dependencies",
-    "livez": "/livez",
-    "readyz": "/readyz",
-    "health": "/health",
-    "details": "/health/details",
-    "metrics": "/metrics",
-}
-
-ShowDetails = Literal["never", "token", "always"] | Callable[[Any], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +99,15 @@ def render_dependencies(snapshot: Snapshot) -> Response:
     dependencies = snapshot.health()
     if snapshot.endpoints and not dependencies:
         # Declared but not checked yet: not healthy, as dephealth answers before its first round.
-        return _json(503, {"status": "unknown", "dependencies": {}})
+        return render_unknown_dependencies()
     healthy = all(dependencies.values())
     body = {"status": "healthy" if healthy else "degraded", "dependencies": dependencies}
     return _json(200 if healthy else 503, body)
+
+
+def render_unknown_dependencies() -> Response:
+    """``/health/dependencies`` before any result, or where no engine is published: 503."""
+    return _json(503, {"status": "unknown", "dependencies": {}})
 
 
 def render_readyz(
@@ -200,71 +207,39 @@ def render_details(snapshot: Snapshot) -> Response:
 
 
 class HealthViews:
-    """Serves the health endpoints of one engine; adapters only route to :meth:`handle`.
+    """Serves the health endpoints of one snapshot source; adapters only route to :meth:`handle`.
 
     Args:
-        engine: the :class:`DependencyHealth` whose snapshot is shown.
-        prefix: a common prefix for every path (``"/ops"``).
-        paths: view name -> path overrides; a path of ``None`` disables that view.
-        show_details: ``"never"``, ``"always"``, ``"token"`` (needs ``details_token``) or a
-            callable that receives the framework's request and says yes or no.
-        details_token: the bearer token that unlocks details in ``"token"`` mode.
-        metrics: serve ``/metrics`` (Prometheus exposition of ``registry``).
-        registry: the registry ``/metrics`` exposes (default: the engine's).
+        source: what publishes the snapshots shown (a :class:`DependencyHealth`, or any
+            :class:`~dephealth_core.typing.SnapshotSource`).
+        options: the :class:`ViewOptions`; or give their fields as keywords instead
+            (``prefix``, ``paths``, ``show_details``, ``details_token``, ``metrics``,
+            ``registry``).
+
+    Raises:
+        ConfigError: for invalid options, naming the field.
     """
 
     def __init__(
-        self,
-        engine: DependencyHealth,
-        *,
-        prefix: str = "",
-        paths: Mapping[str, str | None] | None = None,
-        show_details: ShowDetails = "never",
-        details_token: str | None = None,
-        metrics: bool = False,
-        registry: CollectorRegistry | None = None,
+        self, source: SnapshotSource, options: ViewOptions | None = None, /, **keywords: Any
     ) -> None:
-        self.engine = engine
-        if not isinstance(prefix, str):
-            raise ConfigError("expected a string such as '/ops'", field="prefix")
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ConfigError("must start with '/' and not end with one", field="prefix")
-        chosen: dict[str, str | None] = dict(DEFAULT_PATHS)
-        if paths is not None and not isinstance(paths, Mapping):
-            raise ConfigError("expected a mapping of view name -> path", field="paths")
-        if paths:
-            unknown = set(paths) - set(DEFAULT_PATHS)
-            if unknown:
-                raise ConfigError(f"unknown views {sorted(unknown)}", field="paths")
-            chosen.update(paths)
-            for view, path in paths.items():
-                if path is not None and not isinstance(path, str):
-                    raise ConfigError(f"path of {view!r} must be a string or None", field="paths")
-        if not metrics:
-            chosen["metrics"] = None
-        self.paths: dict[str, str] = {
-            view: prefix + path for view, path in chosen.items() if path is not None
-        }
-        for view, path in self.paths.items():
-            if not path.startswith("/"):
-                raise ConfigError(f"path of {view!r} must start with '/'", field="paths")
+        if options is None:
+            options = ViewOptions(**keywords)
+        elif keywords:
+            options = replace(options, **keywords)
+        self.source = source
+        self.options = options
+        self.paths: dict[str, str] = dict(options.routes)
         self._routes = {path: view for view, path in self.paths.items()}
-        if len(self._routes) != len(self.paths):
-            raise ConfigError("two views share a path", field="paths")
-        if not callable(show_details) and show_details not in ("never", "token", "always"):
-            raise ConfigError(
-                "expected 'never', 'token', 'always' or a callable", field="show_details"
-            )
-        if details_token is not None and not isinstance(details_token, str):
-            raise ConfigError("expected a string", field="details_token")
-        if show_details == "token" and not details_token:
-            raise ConfigError("show_details='token' needs details_token", field="details_token")
-        self.show_details = show_details
-        self._token = details_token.encode() if details_token else None
-        self._registry = registry
+        self._token = options.details_token.encode() if options.details_token else None
         self._cache: dict[tuple[Any, ...], Response] = {}
         self._cache_version = -1
         self._stall_logged = False
+
+    @property
+    def show_details(self) -> ShowDetails:
+        """Who sees details: ``"never"``, ``"token"``, ``"always"`` or the callable."""
+        return self.options.show_details
 
     def match(self, path: str) -> str | None:
         """The view served at ``path``, or ``None``."""
@@ -290,7 +265,7 @@ class HealthViews:
             return self._metrics()
         if isinstance(query, bytes):
             query = query.decode("latin-1")
-        snapshot = self.engine.snapshot
+        snapshot = self.source.snapshot
         if snapshot.version != self._cache_version:
             self._cache = {}
             self._cache_version = snapshot.version
@@ -300,7 +275,10 @@ class HealthViews:
             params = _parse_query(query)
             if params is None:
                 return _text(400, "malformed query string\n")
-            verbose = "verbose" in params and params["verbose"][-1].lower() not in ("0", "false")
+            # A bare ?verbose, or a value the boolean words do not know, asks for verbose.
+            verbose = "verbose" in params and BOOLEAN_WORDS.get(
+                params["verbose"][-1].strip().lower(), True
+            )
             exclude = frozenset(
                 part.strip() for value in params.get("exclude", ()) for part in value.split(",")
             )
@@ -331,7 +309,7 @@ class HealthViews:
     def _details_allowed(
         self, headers: Mapping[str, str] | None, request: Any
     ) -> Literal[True] | Response:
-        mode = self.show_details
+        mode = self.options.show_details
         if mode == "always":
             return True
         if mode == "never":
@@ -353,7 +331,7 @@ class HealthViews:
         return True if permitted else _text(403, "forbidden\n")
 
     def _livez(self) -> Response:
-        alive, reason = self.engine.alive()
+        alive, reason = self.source.alive()
         if not alive and not self._stall_logged:
             logger.error("dephealth: engine not alive: %s", reason)
             self._stall_logged = True
@@ -364,9 +342,9 @@ class HealthViews:
     def _metrics(self) -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        registry = self._registry
-        if registry is None and self.engine.collector is not None:
-            registry = self.engine.collector.registry
+        registry = self.options.registry
+        if registry is None:
+            registry = self.source.registry
         if registry is None:
             return _text(404, "not found\n")
         return _response(200, CONTENT_TYPE_LATEST, generate_latest(registry))

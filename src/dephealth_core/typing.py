@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ._dependency import Checker
+from ._dependency import Checker, CommonOptions
 from ._engine import Listener, StateChange
 from ._snapshot import EndpointStatus, Snapshot
 from ._validation import Duration
-from ._views import ShowDetails
+from ._view_options import ShowDetails
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -41,6 +41,7 @@ class SnapshotSource(Protocol):
 
 __all__ = [
     "Checker",
+    "CommonOptions",
     "Duration",
     "EndpointStatus",
     "Listener",
