@@ -309,3 +309,63 @@ def test_environment_url_does_not_override_a_code_address() -> None:
     dh = build(tcp_check("db", host="here", port=1, critical=True), environ=env)
     dep = dh.dependencies[0]
     assert (dep.host, dep.url) == ("here", None)
+
+
+def test_one_parser_reads_flat_keys_of_the_environment_and_app_configs() -> None:
+    """parse_flat_keys gathers globals, each dependency's fields and labels, longest name first."""
+    from dephealth_core._config import parse_flat_keys
+
+    flat = parse_flat_keys(
+        {
+            "DEPHEALTH_NAME": " svc ",
+            "DEPHEALTH_TIMEOUT": "",
+            "DEPHEALTH_REDIS_TIMEOUT": "2",
+            "DEPHEALTH_REDIS_CACHE_URL": "redis://cache:6379",
+            "DEPHEALTH_REDIS_CACHE_LABEL_ROLE": "lru",
+            "DEPHEALTH_API_EXPECTED_STATUSES": "[200, 204]",
+            "DEPHEALTH_API_TYPE": "http",
+            "DEPHEALTH_PREFIX": "/ops",
+            "OTHER": "x",
+        },
+        ["redis"],
+        ignore={"DEPHEALTH_PREFIX"},
+    )
+    assert flat.globals == {"name": "svc"}
+    assert flat.declared == ["api", "redis-cache"]
+    assert flat.dependencies == {
+        "redis": {"timeout": "2"},
+        "redis-cache": {"url": "redis://cache:6379", "labels": {"role": "lru"}},
+        "api": {"expected_statuses": [200, 204], "type": "http"},
+    }
+
+
+def test_flat_app_config_sits_under_code_and_environment() -> None:
+    """read_flat_config: code beats the environment, which beats the app's flat config."""
+    from dephealth_core import read_flat_config
+
+    nested, (api,) = read_flat_config(
+        {
+            "DEPHEALTH_GROUP": "team",
+            "DEPHEALTH_API_TIMEOUT": "3",
+            "DEPHEALTH_API_INTERVAL": "20",
+            "DEPHEALTH_API_HEALTH_PATH": "/from-config",
+            "DEPHEALTH_DB_URL": "tcp://db:5432",
+        },
+        [http_check("api", url="http://h:8080", critical=True, interval=30)],
+        environ={"DEPHEALTH_API_TIMEOUT": "2", "DEPHEALTH_API_UNRELATED": "x"},
+    )
+    assert nested == {"group": "team", "dependencies": {"db": {"url": "tcp://db:5432"}}}
+    assert (api.interval, api.timeout, api.options["health_path"]) == (30, "2", "/from-config")
+
+
+def test_a_flat_app_config_key_a_kind_lacks_is_named() -> None:
+    """A key of a code dependency in the app's config that its kind lacks is a ConfigError."""
+    from dephealth_core import read_flat_config
+
+    with pytest.raises(ConfigError) as caught:
+        read_flat_config(
+            {"DEPHEALTH_API_COLOUR": "red"},
+            [http_check("api", url="http://h:8080", critical=True)],
+            environ={},
+        )
+    assert (caught.value.dependency, caught.value.field) == ("api", "colour")
