@@ -1,22 +1,31 @@
-"""The health endpoints, rendered from a snapshot without any web framework.
+"""The health endpoints without any web framework: routing, detail gating and caching.
 
 Adapters turn a request into :meth:`HealthViews.handle` and its :class:`Response` into the
-framework's response; every decision about health semantics lives here. Responses are
-rendered once per snapshot version and reused.
+framework's response; every decision about health semantics lives here and in
+:mod:`._render`. Responses are rendered once per snapshot version and reused.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qs
 
-from ._snapshot import EndpointStatus, Snapshot
-from ._status import OK, UNKNOWN
+from ._render import (
+    TEXT,
+    Response,
+    make_response,
+    render_dependencies,
+    render_details,
+    render_health,
+    render_livez,
+    render_readyz,
+    render_unknown_dependencies,
+    text_response,
+)
 from ._validation import BOOLEAN_WORDS
 from ._view_options import DEFAULT_PATHS, ShowDetails, ViewOptions
 
@@ -39,168 +48,9 @@ __all__ = [
 
 logger = logging.getLogger("dephealth")
 
-JSON: Final = "application/json"
-HEALTH_JSON: Final = "application/health+json"
-TEXT: Final = "text/plain; charset=utf-8"
 ALLOWED_METHODS: Final = ("GET", "HEAD")
 MAX_QUERY: Final = 2048
 MAX_CACHE: Final = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A rendered answer: status code, headers and body bytes."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-    @property
-    def content_type(self) -> str:
-        """The ``Content-Type`` header."""
-        return next(value for name, value in self.headers if name == "content-type")
-
-
-def _response(status: int, content_type: str, body: bytes, *extra: tuple[str, str]) -> Response:
-    headers = (
-        ("content-type", content_type),
-        ("cache-control", "no-store"),
-        ("content-length", str(len(body))),
-        *extra,
-    )
-    return Response(status, headers, body)
-
-
-def _json(status: int, data: Any, content_type: str = JSON) -> Response:
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return _response(status, content_type, body)
-
-
-def _text(status: int, text: str) -> Response:
-    return _response(status, TEXT, text.encode())
-
-
-# -- pure renderers -----------------------------------------------------------------------
-
-
-def _dependency_state(endpoints: list[EndpointStatus]) -> tuple[bool | None, str]:
-    """A dependency's health and worst status over its endpoints (``None``: not yet known)."""
-    if any(e.healthy is None for e in endpoints):
-        return None, UNKNOWN
-    failing = [e for e in endpoints if not e.healthy]
-    if failing:
-        return False, failing[0].status
-    worst = next((e.status for e in endpoints if e.status != OK), OK)
-    return True, worst
-
-
-def render_dependencies(snapshot: Snapshot) -> Response:
-    """``/health/dependencies``: the dephealth-compatible ``{name: bool}`` answer."""
-    dependencies = snapshot.health()
-    if snapshot.endpoints and not dependencies:
-        # Declared but not checked yet: not healthy, as dephealth answers before its first round.
-        return render_unknown_dependencies()
-    healthy = all(dependencies.values())
-    body = {"status": "healthy" if healthy else "degraded", "dependencies": dependencies}
-    return _json(200 if healthy else 503, body)
-
-
-def render_unknown_dependencies() -> Response:
-    """``/health/dependencies`` before any result, or where no engine is published: 503."""
-    return _json(503, {"status": "unknown", "dependencies": {}})
-
-
-def render_readyz(
-    snapshot: Snapshot, *, verbose: bool = False, exclude: frozenset[str] = frozenset()
-) -> Response:
-    """``/readyz``: 200 once every critical dependency has a result and none is down."""
-    lines: list[str] = []
-    ready = True
-    for name, endpoints in snapshot.dependencies().items():
-        healthy, status = _dependency_state(endpoints)
-        critical = any(e.critical for e in endpoints)
-        suffix = "" if critical else " (non-critical)"
-        if name in exclude:
-            lines.append(f"[+]{name} excluded{suffix}")
-            continue
-        if healthy is None:
-            lines.append(f"[-]{name} pending: no result yet{suffix}")
-            ready = ready and not critical
-        elif healthy:
-            lines.append(f"[+]{name} ok{suffix}")
-        else:
-            lines.append(f"[-]{name} failed: {status}{suffix}")
-            ready = ready and not critical
-    if snapshot.stopping:
-        ready = False
-        lines.append("[-]shutdown in progress")
-    elif not snapshot.running:
-        ready = False
-        lines.append("[-]checks not running")
-    verdict = "readyz check passed" if ready else "readyz check failed"
-    text = "\n".join([*lines, verdict]) + "\n" if verbose else ("ok\n" if ready else verdict + "\n")
-    return _text(200 if ready else 503, text)
-
-
-def render_livez(alive: bool, reason: str) -> Response:
-    """``/livez``: whether the process and its checker engine make progress."""
-    if alive:
-        return _text(200, "ok\n")
-    return _text(503, f"livez check failed: {reason}\n")
-
-
-def render_health(snapshot: Snapshot, *, details: bool) -> Response:
-    """``/health``: ``application/health+json`` with pass, warn or fail."""
-    overall = "pass"
-    checks: dict[str, list[dict[str, Any]]] = {}
-    for name, endpoints in snapshot.dependencies().items():
-        healthy, _ = _dependency_state(endpoints)
-        critical = any(e.critical for e in endpoints)
-        if healthy:
-            verdict = "pass"
-        elif critical:
-            verdict = "fail"
-        else:
-            verdict = "warn"
-        if verdict == "fail":
-            overall = "fail"
-        elif verdict == "warn" and overall == "pass":
-            overall = "warn"
-        if not details:
-            checks[name] = [{"componentType": endpoints[0].type, "status": verdict}]
-            continue
-        entries = []
-        for endpoint in endpoints:
-            entry: dict[str, Any] = {
-                "componentId": f"{endpoint.host}:{endpoint.port}",
-                "componentType": endpoint.type,
-                "status": _endpoint_verdict(endpoint),
-                "critical": endpoint.critical,
-                "output": endpoint.detail,
-            }
-            if endpoint.last_checked_at is not None:
-                entry["observedValue"] = round(endpoint.latency * 1000.0, 3)
-                entry["observedUnit"] = "ms"
-                entry["time"] = endpoint.to_dict()["last_checked_at"]
-            entries.append(entry)
-        checks[name] = entries
-    if snapshot.stopping:
-        overall = "fail"
-    body = {"status": overall, "serviceId": snapshot.name, "checks": checks}
-    if details:
-        body["description"] = f"{snapshot.name} ({snapshot.group})"
-    return _json(503 if overall == "fail" else 200, body, HEALTH_JSON)
-
-
-def _endpoint_verdict(endpoint: EndpointStatus) -> str:
-    if endpoint.healthy:
-        return "pass"
-    return "fail" if endpoint.critical else "warn"
-
-
-def render_details(snapshot: Snapshot) -> Response:
-    """``/health/details``: the dephealth HealthDetails JSON, keyed ``dependency:host:port``."""
-    return _json(200, {key: status.to_dict() for key, status in snapshot.endpoints.items()})
 
 
 # -- routing, gating and caching ----------------------------------------------------------
@@ -256,7 +106,7 @@ class HealthViews:
     ) -> Response:
         """Answer a request for ``view`` (a name from :attr:`paths`)."""
         if method not in ALLOWED_METHODS:
-            return _response(
+            return make_response(
                 405, TEXT, b"method not allowed\n", ("allow", ", ".join(ALLOWED_METHODS))
             )
         if view == "livez":
@@ -274,7 +124,7 @@ class HealthViews:
         if view == "readyz":
             params = _parse_query(query)
             if params is None:
-                return _text(400, "malformed query string\n")
+                return text_response(400, "malformed query string\n")
             # A bare ?verbose, or a value the boolean words do not know, asks for verbose.
             verbose = "verbose" in params and BOOLEAN_WORDS.get(
                 params["verbose"][-1].strip().lower(), True
@@ -296,7 +146,7 @@ class HealthViews:
             if verdict is True:
                 return self._cached(("details",), lambda: render_details(snapshot))
             return verdict
-        return _text(404, "not found\n")
+        return text_response(404, "not found\n")
 
     def _cached(self, key: tuple[Any, ...], render: Callable[[], Response]) -> Response:
         response = self._cache.get(key)
@@ -313,7 +163,7 @@ class HealthViews:
         if mode == "always":
             return True
         if mode == "never":
-            return _text(404, "not found\n")
+            return text_response(404, "not found\n")
         if mode == "token":
             supplied = _bearer(headers)
             if (
@@ -322,13 +172,13 @@ class HealthViews:
                 and hmac.compare_digest(supplied.encode(), self._token)
             ):
                 return True
-            return _response(401, TEXT, b"unauthorized\n", ("www-authenticate", "Bearer"))
+            return make_response(401, TEXT, b"unauthorized\n", ("www-authenticate", "Bearer"))
         try:
             permitted = bool(mode(request))
         except Exception as exc:
             logger.warning("dephealth: show_details callable failed error=%s", type(exc).__name__)
             permitted = False
-        return True if permitted else _text(403, "forbidden\n")
+        return True if permitted else text_response(403, "forbidden\n")
 
     def _livez(self) -> Response:
         alive, reason = self.source.alive()
@@ -346,8 +196,8 @@ class HealthViews:
         if registry is None:
             registry = self.source.registry
         if registry is None:
-            return _text(404, "not found\n")
-        return _response(200, CONTENT_TYPE_LATEST, generate_latest(registry))
+            return text_response(404, "not found\n")
+        return make_response(200, CONTENT_TYPE_LATEST, generate_latest(registry))
 
 
 def _parse_query(query: str) -> dict[str, list[str]] | None:

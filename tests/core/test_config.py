@@ -311,34 +311,6 @@ def test_environment_url_does_not_override_a_code_address() -> None:
     assert (dep.host, dep.url) == ("here", None)
 
 
-def test_one_parser_reads_flat_keys_of_the_environment_and_app_configs() -> None:
-    """parse_flat_keys gathers globals, each dependency's fields and labels, longest name first."""
-    from dephealth_core._config import parse_flat_keys
-
-    flat = parse_flat_keys(
-        {
-            "DEPHEALTH_NAME": " svc ",
-            "DEPHEALTH_TIMEOUT": "",
-            "DEPHEALTH_REDIS_TIMEOUT": "2",
-            "DEPHEALTH_REDIS_CACHE_URL": "redis://cache:6379",
-            "DEPHEALTH_REDIS_CACHE_LABEL_ROLE": "lru",
-            "DEPHEALTH_API_EXPECTED_STATUSES": "[200, 204]",
-            "DEPHEALTH_API_TYPE": "http",
-            "DEPHEALTH_PREFIX": "/ops",
-            "OTHER": "x",
-        },
-        ["redis"],
-        ignore={"DEPHEALTH_PREFIX"},
-    )
-    assert flat.globals == {"name": "svc"}
-    assert flat.declared == ["api", "redis-cache"]
-    assert flat.dependencies == {
-        "redis": {"timeout": "2"},
-        "redis-cache": {"url": "redis://cache:6379", "labels": {"role": "lru"}},
-        "api": {"expected_statuses": [200, 204], "type": "http"},
-    }
-
-
 def test_flat_app_config_sits_under_code_and_environment() -> None:
     """read_flat_config: code beats the environment, which beats the app's flat config."""
     from dephealth_core import read_flat_config
