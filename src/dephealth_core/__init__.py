@@ -9,6 +9,7 @@ from __future__ import annotations
 from .__about__ import __version__
 from ._background import BackgroundRunner
 from ._classify import classify
+from ._config import read_flat_config
 from ._dependency import Checker, Dependency, Endpoint, Kind, Target
 from ._engine import DependencyHealth
 from ._exceptions import (
@@ -29,12 +30,14 @@ from ._exceptions import (
 )
 from ._fork import register_after_fork
 from ._metrics import DependencyMetrics
+from ._process_checks import ProcessChecks
 from ._recorder import StateChange
 from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
-from ._validation import Duration
-from ._views import HealthViews, Response, ShowDetails
+from ._validation import Duration, check_bool
+from ._view_options import ViewOptions
+from ._views import HealthViews, Response, ShowDetails, render_unknown_dependencies
 from .checks._amqp import amqp_check
 from .checks._grpc import grpc_check
 from .checks._http import http_check
@@ -70,6 +73,7 @@ __all__ = [
     "NetworkUnreachable",
     "PoolExhausted",
     "PoolStats",
+    "ProcessChecks",
     "QueryError",
     "Response",
     "ShowDetails",
@@ -79,8 +83,10 @@ __all__ = [
     "Target",
     "TlsError",
     "Unhealthy",
+    "ViewOptions",
     "__version__",
     "amqp_check",
+    "check_bool",
     "classify",
     "grpc_check",
     "http_check",
@@ -88,8 +94,10 @@ __all__ = [
     "ldap_check",
     "mysql_check",
     "postgres_check",
+    "read_flat_config",
     "redis_check",
     "register_after_fork",
+    "render_unknown_dependencies",
     "status_of",
     "tcp_check",
 ]

@@ -1,12 +1,7 @@
-"""Configuration from the environment, mappings and TOML files.
+"""Configuration from the environment, mappings and TOML files, merged once.
 
-The same keys everywhere. Flat form (environment variables, Flask config)::
-
-    DEPHEALTH_NAME, DEPHEALTH_GROUP, DEPHEALTH_CHECK_INTERVAL, DEPHEALTH_TIMEOUT, ...
-    DEPHEALTH_<DEP>_URL, DEPHEALTH_<DEP>_CRITICAL, DEPHEALTH_<DEP>_LABEL_<KEY>, ...
-
-where ``<DEP>`` is the dependency name in upper case with ``-`` as ``_``. Nested form (Django
-settings, TOML)::
+The same keys everywhere. Flat form (environment variables, Flask config): see
+:mod:`._flat_keys`, its one parser. Nested form (Django settings, TOML)::
 
     {"name": ..., "group": ..., "check_interval": 15,
      "dependencies": {"postgres-main": {"type": "postgres", "url": ..., "critical": true}}}
@@ -16,27 +11,32 @@ Precedence: code, then environment, then mapping or file, then defaults.
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ._dependency import Dependency
 from ._exceptions import ConfigError
+from ._flat_keys import FIELD_ALIASES, GLOBAL_KEYS, PREFIX, env_name, parse_flat_keys
 
-PREFIX = "DEPHEALTH_"
-
-#: Global keys: flat name -> keyword of ``DependencyHealth``.
-GLOBAL_KEYS = {
-    "NAME": "name",
-    "GROUP": "group",
-    "CHECK_INTERVAL": "interval",
-    "TIMEOUT": "timeout",
-    "INITIAL_DELAY": "initial_delay",
-    "FAILURE_THRESHOLD": "failure_threshold",
-    "SUCCESS_THRESHOLD": "success_threshold",
-}
+__all__ = [
+    "COMMON_FIELDS",
+    "GLOBAL_KEYS",
+    "PREFIX",
+    "MergedSettings",
+    "build_dependency",
+    "env_name",
+    "fill_unset",
+    "load_toml",
+    "merge_environment",
+    "merge_settings",
+    "parse_flat",
+    "parse_flat_keys",
+    "parse_mapping",
+    "read_flat_config",
+]
 
 #: Fields every dependency has, beside its kind's options.
 COMMON_FIELDS = frozenset(
@@ -54,79 +54,6 @@ COMMON_FIELDS = frozenset(
         "labels",
     }
 )
-_FIELD_ALIASES = {"check_interval": "interval"}
-_DEPENDENCY_MARKERS = ("_URL", "_TYPE", "_HOST")
-
-
-def env_name(dependency: str) -> str:
-    """``"postgres-main"`` -> ``"POSTGRES_MAIN"``."""
-    return dependency.upper().replace("-", "_")
-
-
-def global_settings_from_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The instance-level ``DEPHEALTH_*`` values, under ``DependencyHealth`` keyword names."""
-    found: dict[str, str] = {}
-    for flat, key in GLOBAL_KEYS.items():
-        value = environ.get(PREFIX + flat)
-        if value is not None and value.strip():
-            found[key] = value.strip()
-    return found
-
-
-def _decode(value: str) -> Any:
-    text = value.strip()
-    if text[:1] in ("{", "["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
-def flat_dependency_fields(
-    dependency: str, environ: Mapping[str, str], allowed: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """The ``DEPHEALTH_<DEP>_*`` values of one dependency, as lower-case field names.
-
-    With ``allowed``, other parameters are ignored: ``DEPHEALTH_DB_REPLICA_URL`` belongs to
-    ``db-replica``, not to ``db``. Global keys (``DEPHEALTH_CHECK_INTERVAL``) never count.
-    """
-    prefix = f"{PREFIX}{env_name(dependency)}_"
-    globals_ = {PREFIX + flat for flat in GLOBAL_KEYS}
-    fields: dict[str, Any] = {}
-    labels: dict[str, str] = {}
-    for key, value in environ.items():
-        if not key.startswith(prefix) or not isinstance(value, str) or key in globals_:
-            continue
-        param = key[len(prefix) :]
-        if param.startswith("LABEL_") and len(param) > 6:
-            labels[param[6:].lower()] = value
-            continue
-        name = _FIELD_ALIASES.get(param.lower(), param.lower())
-        if allowed is not None and name not in allowed:
-            continue
-        fields[name] = _decode(value)
-    if labels:
-        fields["labels"] = labels
-    return fields
-
-
-def flat_dependency_names(environ: Mapping[str, str], known: Iterable[str]) -> list[str]:
-    """Dependency names declared only in flat form (they have a URL, TYPE or HOST key)."""
-    taken = {env_name(name) for name in known}
-    globals_ = {PREFIX + flat for flat in GLOBAL_KEYS}
-    found: list[str] = []
-    for key in sorted(environ):
-        if not key.startswith(PREFIX) or key in globals_ or "_LABEL_" in key:
-            continue
-        for marker in _DEPENDENCY_MARKERS:
-            if key.endswith(marker):
-                upper = key[len(PREFIX) : -len(marker)]
-                if upper and upper not in taken:
-                    taken.add(upper)
-                    found.append(upper.lower().replace("_", "-"))
-                break
-    return found
 
 
 def build_dependency(name: str, fields: Mapping[str, Any]) -> Dependency:
@@ -134,7 +61,7 @@ def build_dependency(name: str, fields: Mapping[str, Any]) -> Dependency:
     from ._kinds import FACTORIES, KINDS
     from ._urls import parse_url
 
-    data = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items()}
+    data = {FIELD_ALIASES.get(k, k): v for k, v in fields.items()}
     dep_type = data.pop("type", None)
     if dep_type is None and data.get("url") is not None:
         dep_type = parse_url(data["url"], dependency=name).type
@@ -188,27 +115,90 @@ def _overlay(dependency: Dependency, fields: Mapping[str, Any], *, override: boo
     return dependency.replace(**changes) if changes else dependency
 
 
+@dataclass(frozen=True)
+class MergedSettings:
+    """An engine's settings after merging code, environment and file.
+
+    Attributes:
+        keywords: ``DependencyHealth`` keywords (``name``, ``group``, ``check_interval``...,
+            plus any other keyword code gave); the global ones are absent when nobody set them.
+        dependencies: code's dependencies (filled from the environment), then the file's
+            ones code did not declare (the environment over them), then those declared only
+            in the environment.
+    """
+
+    keywords: dict[str, Any]
+    dependencies: list[Dependency]
+
+
+def merge_settings(
+    code: Mapping[str, Any],
+    dependencies: Iterable[Dependency],
+    *,
+    environ: Mapping[str, str],
+    file: Mapping[str, Any] | None = None,
+) -> MergedSettings:
+    """Merge an engine's configuration: code, then the environment, then ``file``, then defaults.
+
+    Args:
+        code: keywords given in code; ``None`` values are unset.
+        dependencies: the dependencies declared in code.
+        environ: where ``DEPHEALTH_*`` variables are read.
+        file: a nested configuration (a settings mapping or a TOML file's table).
+    """
+    keywords, file_dependencies = parse_mapping(file) if file else ({}, [])
+    code_dependencies = list(dependencies)
+    code_names = {dependency.name for dependency in code_dependencies}
+    from_file = [dep for dep in file_dependencies if dep.name not in code_names]
+    flat = parse_flat_keys(environ, [dep.name for dep in [*code_dependencies, *from_file]])
+    keywords.update(flat.globals)
+    keywords.update({key: value for key, value in code.items() if value is not None})
+    merged = [
+        *(fill_unset(dep, flat.dependencies[dep.name], strict=False) for dep in code_dependencies),
+        *(_environment_over(dep, flat.dependencies[dep.name]) for dep in from_file),
+        *(build_dependency(name, flat.dependencies[name]) for name in flat.declared),
+    ]
+    return MergedSettings(keywords, merged)
+
+
 def merge_environment(
     dependencies: list[Dependency], environ: Mapping[str, str]
 ) -> list[Dependency]:
     """Fill what code left unset from ``DEPHEALTH_<DEP>_*``; add flat-only dependencies."""
-    merged = [
-        _overlay(dep, flat_dependency_fields(dep.name, environ, _allowed(dep)), override=False)
-        for dep in dependencies
-    ]
-    for name in flat_dependency_names(environ, [dep.name for dep in dependencies]):
-        merged.append(build_dependency(name, flat_dependency_fields(name, environ)))
-    return merged
+    return merge_settings({}, dependencies, environ=environ).dependencies
+
+
+def fill_unset(
+    dependency: Dependency, fields: Mapping[str, Any], *, strict: bool = True
+) -> Dependency:
+    """Lay flat ``fields`` under a dependency from code: they fill only what it left unset.
+
+    Args:
+        dependency: the dependency declared in code.
+        fields: its flat fields (from :func:`parse_flat_keys`).
+        strict: a field the dependency's kind does not have is a ConfigError; ``False``
+            ignores it (the environment holds other programs' keys).
+    """
+    allowed = _allowed(dependency)
+    unknown = [key for key in fields if key not in allowed]
+    if unknown and strict:
+        raise ConfigError(
+            f"unknown setting for a {dependency.type} dependency",
+            dependency=dependency.name,
+            field=unknown[0],
+        )
+    known = {key: value for key, value in fields.items() if key in allowed}
+    return _overlay(dependency, known, override=False)
 
 
 def _allowed(dependency: Dependency) -> frozenset[str]:
     return COMMON_FIELDS | dependency.kind.options
 
 
-def environment_over(dependency: Dependency, environ: Mapping[str, str]) -> Dependency:
-    """Apply ``DEPHEALTH_<DEP>_*`` over a dependency that came from a mapping or file."""
-    fields = flat_dependency_fields(dependency.name, environ, _allowed(dependency))
-    return _overlay(dependency, fields, override=True)
+def _environment_over(dependency: Dependency, fields: Mapping[str, Any]) -> Dependency:
+    """Lay flat fields from the environment over a dependency from a mapping or file."""
+    allowed = _allowed(dependency)
+    return _overlay(dependency, {k: v for k, v in fields.items() if k in allowed}, override=True)
 
 
 def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -234,7 +224,7 @@ def parse_mapping(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[Depen
         raise ConfigError(f"configuration must be a mapping, got {type(config).__name__}")
     kwargs: dict[str, Any] = {}
     dependencies: list[Dependency] = []
-    allowed = {*GLOBAL_KEYS.values(), "check_interval", "dependencies"}
+    allowed = {*GLOBAL_KEYS.values(), "interval", "dependencies"}
     for key, value in config.items():
         if key not in allowed:
             raise ConfigError("unknown setting", field=str(key))
@@ -252,27 +242,49 @@ def parse_mapping(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[Depen
     return kwargs, dependencies
 
 
-def parse_flat(config: Mapping[str, Any]) -> dict[str, Any]:
+def parse_flat(config: Mapping[str, Any], *, ignore: Iterable[str] = ()) -> dict[str, Any]:
     """Turn flat ``DEPHEALTH_*`` keys (a Flask config) into the nested form."""
-    flat = {k: v for k, v in config.items() if isinstance(k, str) and k.startswith(PREFIX)}
-    nested: dict[str, Any] = {}
-    for upper, key in GLOBAL_KEYS.items():
-        if PREFIX + upper in flat and flat[PREFIX + upper] is not None:
-            nested["check_interval" if key == "interval" else key] = flat[PREFIX + upper]
-    as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in flat.items()}
-    dependencies: dict[str, Any] = {}
-    for name in flat_dependency_names(as_text, []):
-        fields: dict[str, Any] = {}
-        prefix = f"{PREFIX}{env_name(name)}_"
-        for key, value in flat.items():
-            if key.startswith(prefix):
-                param = key[len(prefix) :]
-                if param.startswith("LABEL_"):
-                    fields.setdefault("labels", {})[param[6:].lower()] = value
-                else:
-                    lowered = param.lower()
-                    fields[_FIELD_ALIASES.get(lowered, lowered)] = value
-        dependencies[name] = fields
-    if dependencies:
-        nested["dependencies"] = dependencies
-    return nested
+    return read_flat_config(config, (), environ={}, ignore=ignore)[0]
+
+
+def read_flat_config(
+    config: Mapping[str, Any],
+    dependencies: Iterable[Dependency],
+    *,
+    environ: Mapping[str, str],
+    ignore: Iterable[str] = (),
+) -> tuple[dict[str, Any], list[Dependency]]:
+    """Read an app's flat ``DEPHEALTH_*`` config (Flask's form) under code and environment.
+
+    The keys of a dependency declared in code fill what code and then the environment left
+    unset; the keys of other dependencies declare them. Hand the result to
+    :meth:`DependencyHealth.from_config`: ``from_config(nested, *dependencies, ...)``.
+
+    Args:
+        config: the flat mapping (``app.config``); other keys are skipped.
+        dependencies: the dependencies declared in code.
+        environ: where ``DEPHEALTH_*`` variables are read.
+        ignore: flat keys that are the adapter's own options, not the engine's.
+
+    Returns:
+        The nested configuration of the globals and the declared dependencies, and code's
+        dependencies with the environment and then ``config`` laid under them.
+
+    Raises:
+        ConfigError: for a key of a code dependency its kind does not have.
+    """
+    code = list(dependencies)
+    names = [dependency.name for dependency in code]
+    flat = parse_flat_keys(config, names, ignore=ignore)
+    from_env = parse_flat_keys(environ, names)
+    filled = [
+        fill_unset(
+            fill_unset(dep, from_env.dependencies[dep.name], strict=False),
+            flat.dependencies[dep.name],
+        )
+        for dep in code
+    ]
+    nested: dict[str, Any] = dict(flat.globals)
+    if flat.declared:
+        nested["dependencies"] = {name: flat.dependencies[name] for name in flat.declared}
+    return nested, filled

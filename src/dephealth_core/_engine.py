@@ -74,29 +74,36 @@ class DependencyHealth:
         sync_workers: int = 4,
     ) -> None:
         env = os.environ if environ is None else environ
-        globals_ = _config.global_settings_from_env(env)
-        self.name = check_name(name if name is not None else globals_.get("name"), what="service")
-        self.group = check_name(group if group is not None else globals_.get("group"), what="group")
+        for dependency in dependencies:
+            _require_dependency(dependency)
+        merged_settings = _config.merge_settings(
+            {
+                "name": name,
+                "group": group,
+                "check_interval": check_interval,
+                "timeout": timeout,
+                "initial_delay": initial_delay,
+                "failure_threshold": failure_threshold,
+                "success_threshold": success_threshold,
+            },
+            dependencies,
+            environ=env,
+        )
+        settings = merged_settings.keywords
+        self.name = check_name(settings.get("name"), what="service")
+        self.group = check_name(settings.get("group"), what="group")
         self.defaults = CheckSettings.build(
-            interval=check_interval if check_interval is not None else globals_.get("interval"),
-            timeout=timeout if timeout is not None else globals_.get("timeout"),
-            initial_delay=initial_delay
-            if initial_delay is not None
-            else globals_.get("initial_delay"),
-            failure_threshold=failure_threshold
-            if failure_threshold is not None
-            else globals_.get("failure_threshold"),
-            success_threshold=success_threshold
-            if success_threshold is not None
-            else globals_.get("success_threshold"),
+            interval=settings.get("check_interval"),
+            timeout=settings.get("timeout"),
+            initial_delay=settings.get("initial_delay"),
+            failure_threshold=settings.get("failure_threshold"),
+            success_threshold=settings.get("success_threshold"),
         )
         if not isinstance(sync_workers, int) or isinstance(sync_workers, bool) or sync_workers < 1:
             raise ConfigError("must be a positive integer", field="sync_workers")
         self._sync_workers = sync_workers
         self._environ = env
-        for dependency in dependencies:
-            _require_dependency(dependency)
-        merged = _config.merge_environment(list(dependencies), env)
+        merged = merged_settings.dependencies
         self._table = EndpointTable(self.defaults)
         for dependency in merged:
             self._table.add(self._table.prepare(dependency))
@@ -131,29 +138,13 @@ class DependencyHealth:
         """
         env = os.environ if environ is None else environ
         file_config = _config.load_toml(toml_path) if toml_path is not None else {}
-        kwargs, file_dependencies = _config.parse_mapping({**file_config, **dict(config or {})})
-        env_globals = _config.global_settings_from_env(env)
-        for key, env_key in (
-            ("name", "name"),
-            ("group", "group"),
-            ("check_interval", "interval"),
-            ("timeout", "timeout"),
-            ("initial_delay", "initial_delay"),
-            ("failure_threshold", "failure_threshold"),
-            ("success_threshold", "success_threshold"),
-        ):
-            if env_globals.get(env_key) is not None:
-                kwargs[key] = env_globals[env_key]
-        kwargs.update({key: value for key, value in overrides.items() if value is not None})
-        code_names = {dependency.name for dependency in dependencies}
-        from_file = [
-            _config.environment_over(dependency, env)
-            for dependency in file_dependencies
-            if dependency.name not in code_names
-        ]
+        merged = _config.merge_settings(
+            overrides, dependencies, environ=env, file={**file_config, **dict(config or {})}
+        )
+        kwargs = merged.keywords
         name = kwargs.pop("name", None)
         group = kwargs.pop("group", None)
-        return cls(name, group, *dependencies, *from_file, environ=env, **kwargs)
+        return cls(name, group, *merged.dependencies, environ=env, **kwargs)
 
     # -- public state ------------------------------------------------------------------
 

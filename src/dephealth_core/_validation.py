@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Final
 
 from ._exceptions import ConfigError
@@ -126,18 +127,33 @@ def check_port(value: object, *, dependency: str | None = None, field: str = "po
     return str(number)
 
 
+#: The one spelling table of booleans, for settings and query strings alike (any case).
+BOOLEAN_WORDS: Final[Mapping[str, bool]] = MappingProxyType(
+    {
+        "yes": True,
+        "true": True,
+        "on": True,
+        "1": True,
+        "no": False,
+        "false": False,
+        "off": False,
+        "0": False,
+    }
+)
+
+
 def check_bool(value: object, *, field: str, dependency: str | None = None) -> bool:
-    """Accept a bool or the strings yes/no, true/false, 1/0 (any case)."""
+    """Accept a bool or yes/no, true/false, on/off, 1/0 (any case, surrounding blanks ignored)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in {"yes", "true", "1", "on"}:
-            return True
-        if text in {"no", "false", "0", "off"}:
-            return False
+        found = BOOLEAN_WORDS.get(value.strip().lower())
+        if found is not None:
+            return found
     raise ConfigError(
-        f"expected yes/no or true/false, got {value!r}", dependency=dependency, field=field
+        f"expected yes/no, true/false, on/off or 1/0, got {value!r}",
+        dependency=dependency,
+        field=field,
     )
 
 

@@ -8,16 +8,17 @@ snapshot shared by another process.
 
 from __future__ import annotations
 
-from ._dependency import Checker
+from ._dependency import Checker, CommonOptions
 from ._protocols import BackgroundService, SnapshotSource
 from ._recorder import Listener, StateChange
 from ._snapshot import EndpointStatus, Snapshot
 from ._validation import Duration
-from ._views import ShowDetails
+from ._view_options import ShowDetails
 
 __all__ = [
     "BackgroundService",
     "Checker",
+    "CommonOptions",
     "Duration",
     "EndpointStatus",
     "Listener",

@@ -16,7 +16,7 @@ from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 from dephealth_core import Checker, ConfigError, Dependency, Kind, Target
-from dephealth_core._dependency import CommonOptions
+from dephealth_core.typing import CommonOptions
 
 from ._checkers import CacheChecker, DatabaseChecker
 

@@ -14,12 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dephealth_core import CheckSettings, ConfigError, DependencyHealth, HealthViews, StateError
-from dephealth_core._dependency import Checker
+from dephealth_core import (
+    Checker,
+    CheckSettings,
+    ConfigError,
+    DependencyHealth,
+    HealthViews,
+    ProcessChecks,
+)
 
 from ._checkers import DatabaseChecker
 from ._discovery import DjangoAlias, discover
@@ -32,15 +37,20 @@ WATCHED_SETTINGS = frozenset({"DEPHEALTH", "DATABASES", "CACHES"})
 POOL_TIMEOUT_SHARE = 0.8
 
 
-@dataclass(eq=False)
-class Runtime:
+class Runtime(ProcessChecks):
     """One configured engine, its views, and the Django aliases it checks."""
 
-    options: DjangoOptions
-    engine: DependencyHealth
-    views: HealthViews
-    sources: list[DjangoAlias] = field(default_factory=list)
-    started_pid: int | None = None
+    def __init__(
+        self,
+        engine: DependencyHealth,
+        views: HealthViews,
+        *,
+        options: DjangoOptions,
+        sources: Sequence[DjangoAlias] = (),
+    ) -> None:
+        super().__init__(engine, views)
+        self.options = options
+        self.sources = list(sources)
 
     @property
     def checkers(self) -> list[Checker]:
@@ -99,20 +109,8 @@ def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True)
     engine = DependencyHealth.from_config(
         options.engine, *discovered, registry=options.registry, metrics=metrics
     )
-    try:
-        views = HealthViews(
-            engine,
-            prefix=options.prefix,
-            paths=options.paths,
-            show_details=options.show_details,  # type: ignore[arg-type]
-            details_token=options.details_token,
-            metrics=options.metrics,
-            registry=options.registry,
-        )
-    except ConfigError:
-        if engine.collector is not None:
-            engine.collector.unregister()
-        raise
+    sources = [d.source for d in discovered if isinstance(d.source, DjangoAlias)]
+    runtime = Runtime.build(engine, options, options=options, sources=sources)
     for dependency in engine.dependencies:
         # A borrow from Django's pool must give up before the check's own timeout, so that
         # a pool held full reads pool_exhausted rather than timeout.
@@ -125,12 +123,12 @@ def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True)
         for checker in getattr(dependency.source, "checkers", ()):
             if isinstance(checker, DatabaseChecker):
                 checker.pool_timeout = timeout * POOL_TIMEOUT_SHARE
-    sources = [d.source for d in discovered if isinstance(d.source, DjangoAlias)]
-    return Runtime(options=options, engine=engine, views=views, sources=sources)
+    return runtime
 
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+#: The process whose settings could not be built: it does not try again on every request.
 _failed_pid: int | None = None
 #: A build that failed is not retried on every request, only after the settings change.
 _build_error: ConfigError | None = None
@@ -166,35 +164,19 @@ def get_dependency_health() -> DependencyHealth:
 def ensure_started(**_: Any) -> None:
     """Start the checks in this process unless they run already (``request_started``)."""
     runtime = _runtime
-    pid = os.getpid()
-    if runtime is not None and runtime.started_pid == pid:
+    if runtime is not None and runtime.attempted:
         return
+    global _failed_pid
+    pid = os.getpid()
     if _failed_pid == pid:
         return
-    _start(pid)
-
-
-def _start(pid: int) -> None:
-    global _failed_pid
     try:
         runtime = get_runtime()
     except ConfigError as exc:
         _failed_pid = pid
         logger.error("dephealth: checks not started, bad DEPHEALTH settings: %s", exc)
         return
-    with _lock:
-        if runtime.started_pid == pid:
-            return
-        if runtime.options.autostart:
-            try:
-                runtime.engine.start_background()
-            except StateError:
-                pass  # restarted by the core's fork handling already
-            except Exception as exc:
-                _failed_pid = pid
-                logger.error("dephealth: checks not started: %s", type(exc).__name__)
-                return
-        runtime.started_pid = pid
+    runtime.start_safely(run_checks=runtime.options.autostart)
 
 
 def reset(**_: Any) -> None:

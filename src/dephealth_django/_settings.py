@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dephealth_core import ConfigError
+from dephealth_core import ConfigError, ViewOptions, check_bool
 
 ENGINE_KEYS = frozenset(
     {
@@ -35,20 +35,9 @@ ENGINE_KEYS = frozenset(
         "dependencies",
     }
 )
-ADAPTER_KEYS = frozenset(
-    {
-        "prefix",
-        "paths",
-        "show_details",
-        "details_token",
-        "metrics",
-        "discover",
-        "databases",
-        "caches",
-        "autostart",
-        "registry",
-    }
-)
+#: The discovery and start options; the view options are those of ``ViewOptions``.
+DJANGO_KEYS = frozenset({"discover", "databases", "caches", "autostart"})
+ADAPTER_KEYS = frozenset(ViewOptions.keywords()) | DJANGO_KEYS
 ALIAS_KEYS = frozenset(
     {
         "name",
@@ -64,21 +53,15 @@ ALIAS_KEYS = frozenset(
 
 
 @dataclass(frozen=True)
-class DjangoOptions:
-    """``DEPHEALTH`` taken apart: engine settings, view options and discovery options."""
+class DjangoOptions(ViewOptions):
+    """``DEPHEALTH`` taken apart: the view options, engine settings and discovery options."""
 
     engine: Mapping[str, Any] = field(default_factory=dict)
-    prefix: str = ""
-    paths: Mapping[str, str | None] | None = None
-    show_details: str | Callable[[Any], bool] = "never"
-    details_token: str | None = field(default=None, repr=False)
-    metrics: bool = False
     discover_databases: bool = True
     discover_caches: bool = True
     databases: Mapping[str, Any] = field(default_factory=dict)
     caches: Mapping[str, Any] = field(default_factory=dict)
     autostart: bool = True
-    registry: Any = field(default=None, repr=False)
 
 
 def read_options(config: Any = None) -> DjangoOptions:
@@ -101,43 +84,24 @@ def read_options(config: Any = None) -> DjangoOptions:
     if isinstance(discover, Mapping):
         unknown = set(discover) - {"databases", "caches"}
         if unknown:
-            raise ConfigError(f"unknown keys {sorted(unknown)}", field="discover")
-        discover_databases = _bool(discover.get("databases", True), "discover")
-        discover_caches = _bool(discover.get("caches", True), "discover")
+            raise ConfigError(f"unknown keys {sorted(map(str, unknown))}", field="discover")
+        discover_databases = check_bool(discover.get("databases", True), field="discover")
+        discover_caches = check_bool(discover.get("caches", True), field="discover")
     else:
-        discover_databases = discover_caches = _bool(discover, "discover")
-    show_details = config.get("show_details", "never")
-    if isinstance(show_details, str) and show_details not in ("never", "token", "always"):
-        show_details = _import_callable(show_details)
-    paths = config.get("paths")
-    if paths is not None and not isinstance(paths, Mapping):
-        raise ConfigError("must be a dict of view name -> path", field="paths")
-    prefix = config.get("prefix", "")
-    if not isinstance(prefix, str):
-        raise ConfigError("must be a string", field="prefix")
-    token = config.get("details_token")
-    if token is not None and not isinstance(token, str):
-        raise ConfigError("must be a string", field="details_token")
+        discover_databases = discover_caches = check_bool(discover, field="discover")
+    views = {key: config[key] for key in ViewOptions.keywords() if key in config}
+    show_details = views.get("show_details")
+    if isinstance(show_details, str) and show_details not in ViewOptions.show_details_modes:
+        views["show_details"] = _import_callable(show_details)
     return DjangoOptions(
+        **views,
         engine=engine,
-        prefix=prefix,
-        paths=paths,
-        show_details=show_details,
-        details_token=token,
-        metrics=_bool(config.get("metrics", False), "metrics"),
         discover_databases=discover_databases,
         discover_caches=discover_caches,
         databases=_alias_options(config.get("databases", {}), "databases"),
         caches=_alias_options(config.get("caches", {}), "caches"),
-        autostart=_bool(config.get("autostart", True), "autostart"),
-        registry=config.get("registry"),
+        autostart=check_bool(config.get("autostart", True), field="autostart"),
     )
-
-
-def _bool(value: Any, field_name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"expected True or False, got {value!r}", field=field_name)
-    return value
 
 
 def _import_callable(path: str) -> Callable[[Any], bool]:

@@ -19,8 +19,6 @@ from dephealth_core import Response
 
 from ._runtime import get_runtime
 
-_GATED_VIEWS = frozenset({"health", "details"})
-
 
 class MetaHeaders(Mapping[str, str]):
     """Request headers looked up in ``request.META`` on demand (case-insensitive)."""
@@ -84,7 +82,7 @@ def health_view(request: HttpRequest, view: str) -> HttpResponse:
 
 async def async_health_view(request: HttpRequest, view: str) -> HttpResponse:
     """Serve one health view under ASGI, on the event loop."""
-    if view in _GATED_VIEWS and callable(get_runtime().views.show_details):
+    if view in get_runtime().views.options.request_views:
         response = await sync_to_async(_handle)(request, view)
     else:
         response = _handle(request, view)

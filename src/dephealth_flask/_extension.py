@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import weakref
-from collections.abc import Mapping
 from typing import Any, get_args
 
 from flask import Flask, current_app
 from prometheus_client.registry import CollectorRegistry
 
-from dephealth_core import ConfigError, Dependency, DependencyHealth, HealthViews
-from dephealth_core._validation import Duration
-from dephealth_core._views import ShowDetails
+from dephealth_core import ConfigError, Dependency, DependencyHealth, ViewOptions
+from dephealth_core.typing import Duration
 
 from ._blueprint import make_blueprint
 from ._config import build_engine, extension_options
@@ -47,12 +44,6 @@ class DepHealth:
         initial_delay: default delay before the first check.
         failure_threshold: default failures in a row that make an endpoint unhealthy.
         success_threshold: default successes in a row that make it healthy again.
-        prefix: a common prefix for the health paths (``"/ops"``).
-        paths: view name -> path overrides; ``None`` as a path disables that view.
-        show_details: ``"never"`` (default), ``"token"``, ``"always"`` or a callable that
-            receives the Flask request and says whether details may be shown.
-        details_token: the bearer token of ``show_details="token"``.
-        metrics: serve ``/metrics`` (the engine's registry) from the blueprint.
         registry: the prometheus registry of the metrics. Default: a new one per app, since
             two engines cannot share a registry.
         start: when checks start. ``"first_request"`` (default): at the first request the
@@ -60,6 +51,10 @@ class DepHealth:
             ``--preload``: in each worker right after its fork; in a process that the
             development server's reloader would replace: at the first request);
             ``"manual"``: only on :meth:`start`.
+        **view_options: those of :class:`~dephealth_core.ViewOptions` but ``registry``
+            (``prefix``, ``paths``, ``show_details``, ``details_token``, ``metrics``);
+            ``DEPHEALTH_PREFIX``... in ``app.config`` otherwise. A ``show_details``
+            callable receives the Flask request.
     """
 
     def __init__(
@@ -73,13 +68,9 @@ class DepHealth:
         initial_delay: Duration | None = None,
         failure_threshold: int | None = None,
         success_threshold: int | None = None,
-        prefix: str | None = None,
-        paths: Mapping[str, str | None] | None = None,
-        show_details: ShowDetails | None = None,
-        details_token: str | None = None,
-        metrics: bool | None = None,
         registry: CollectorRegistry | None = None,
         start: StartMode | None = None,
+        **view_options: Any,
     ) -> None:
         if app is not None and not isinstance(app, Flask):
             raise TypeError(
@@ -96,14 +87,10 @@ class DepHealth:
             "failure_threshold": failure_threshold,
             "success_threshold": success_threshold,
         }
-        self._view_options: dict[str, Any] = {
-            "prefix": prefix,
-            "paths": paths,
-            "show_details": show_details,
-            "details_token": details_token,
-            "metrics": metrics,
-            "start": start,
-        }
+        unknown = set(view_options) - set(ViewOptions.flat_keys().values())
+        if unknown:
+            raise TypeError(f"DepHealth() got unexpected keyword arguments {sorted(unknown)}")
+        self._view_options: dict[str, Any] = {**view_options, "start": start}
         self._registry = registry
         if app is not None:
             self.init_app(app)
@@ -129,27 +116,14 @@ class DepHealth:
             registry=registry,
             **{k: v for k, v in self._engine_options.items() if v is not None},
         )
-        try:
-            views = HealthViews(
-                engine,
-                prefix=options.get("prefix", ""),
-                paths=options.get("paths"),
-                show_details=options.get("show_details", "never"),
-                details_token=options.get("details_token"),
-                metrics=_as_bool(options.get("metrics", False), "metrics"),
-            )
-        except ConfigError:
-            if engine.collector is not None:
-                engine.collector.unregister()
-            raise
-        state = DepHealthState(engine, views, start)
+        state = DepHealthState.build(engine, options, start_mode=start)
         app.extensions[EXTENSION_KEY] = state
-        app.register_blueprint(make_blueprint(views))
+        app.register_blueprint(make_blueprint(state.views))
         if start != "manual":
             StartOnFirstRequest(app, state).install()
         if start == "init_app" and not _reloader_may_replace(app):
             if _in_prefork_master():
-                _start_in_forked_children(state)
+                state.start_in_forked_children()
             else:
                 state.start()
 
@@ -223,25 +197,3 @@ def _in_prefork_master() -> bool:
         return False
     owner = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
     return not type(owner).__module__.startswith("gunicorn.workers")
-
-
-def _start_in_forked_children(state: DepHealthState) -> None:
-    """Start the checks in each child forked from here, right after the fork."""
-    reference = weakref.ref(state)
-
-    def start_in_child() -> None:
-        found = reference()
-        if found is not None and not found.started:
-            found.start_safely()
-
-    os.register_at_fork(after_in_child=start_in_child)
-
-
-def _as_bool(value: Any, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError("expected true or false", field=field)

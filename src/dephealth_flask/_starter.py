@@ -34,7 +34,7 @@ class StartOnFirstRequest:
         self.app.wsgi_app = self  # type: ignore[method-assign]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not self.state.started:
+        if not self.state.attempted:
             self.state.start_safely()
             if self.app.__dict__.get("wsgi_app") is self:
                 self.app.wsgi_app = self.wsgi_app

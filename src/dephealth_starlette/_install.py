@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Any
 
 from starlette.applications import Starlette
 
-from dephealth_core import DependencyHealth
+from dephealth_core import DependencyHealth, ViewOptions
 
 from ._lifespan import STATE_KEY
 from ._middleware import DepHealthMiddleware
 
-if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
 
-    from dephealth_core._views import ShowDetails
-
-
-def install(
-    app: Starlette,
-    dephealth: DependencyHealth,
-    *,
-    prefix: str = "",
-    paths: Mapping[str, str | None] | None = None,
-    show_details: ShowDetails = "never",
-    details_token: str | None = None,
-    metrics: bool = False,
-    registry: CollectorRegistry | None = None,
-) -> DependencyHealth:
+def install(app: Starlette, dephealth: DependencyHealth, **view_options: Any) -> DependencyHealth:
     """Add :class:`DepHealthMiddleware` to ``app`` and publish ``dephealth`` at ``app.state``.
 
     Call it before the app starts. Pools the app creates in its lifespan can be given as
     ``pool=lambda: app.state.pool``: they are resolved after the app's startup.
 
+    Args:
+        app: the Starlette or FastAPI app.
+        dephealth: the instance to run and serve.
+        **view_options: those of :class:`~dephealth_core.ViewOptions` (``prefix``,
+            ``paths``, ``show_details``, ``details_token``, ``metrics``, ``registry``).
+
     Returns:
         ``dephealth``, for chaining.
+
+    Raises:
+        ConfigError: for invalid view options, before the middleware is added.
     """
-    app.add_middleware(
-        DepHealthMiddleware,
-        dephealth=dephealth,
-        prefix=prefix,
-        paths=paths,
-        show_details=show_details,
-        details_token=details_token,
-        metrics=metrics,
-        registry=registry,
-    )
+    ViewOptions(**view_options)  # fail here rather than when Starlette builds its stack
+    app.add_middleware(DepHealthMiddleware, dephealth=dephealth, **view_options)  # type: ignore[arg-type]
     setattr(app.state, STATE_KEY, dephealth)
     return dephealth

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dephealth_core import DependencyHealth, HealthViews
+from dephealth_core import DependencyHealth, HealthViews, ViewOptions
 
 from ._lifespan import STATE_KEY, find_dephealth, run_lifespan
-
-if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
-
-    from dephealth_core._views import ShowDetails
 
 
 class DepHealthMiddleware:
@@ -41,39 +35,23 @@ class DepHealthMiddleware:
         metrics: also serve ``/metrics``.
         registry: the registry ``/metrics`` exposes (default: the engine's).
 
+    The view options are those of :class:`~dephealth_core.ViewOptions`.
+
     Raises:
         ConfigError: for invalid paths or detail settings.
     """
 
     def __init__(
-        self,
-        app: ASGIApp,
-        dephealth: DependencyHealth | None = None,
-        *,
-        prefix: str = "",
-        paths: Mapping[str, str | None] | None = None,
-        show_details: ShowDetails = "never",
-        details_token: str | None = None,
-        metrics: bool = False,
-        registry: CollectorRegistry | None = None,
+        self, app: ASGIApp, dephealth: DependencyHealth | None = None, **view_options: Any
     ) -> None:
         self.app = app
         self.dephealth = dephealth
-        self._options: dict[str, Any] = {
-            "prefix": prefix,
-            "paths": paths,
-            "show_details": show_details,
-            "details_token": details_token,
-            "metrics": metrics,
-            "registry": registry,
-        }
-        # HealthViews validates its options without touching the engine, so a bad path or
-        # detail setting fails here, at construction, even when the engine comes later.
-        views = HealthViews(cast("DependencyHealth", dephealth), **self._options)
-        self._views = views if dephealth is not None else None
-        self._routes: dict[str, str] = {path: view for view, path in views.paths.items()}
-        self._wants_request = callable(show_details)
-        self._wants_headers = show_details == "token"
+        # Validated here, at construction, even when the engine is only found after startup.
+        self.options = ViewOptions(**view_options)
+        self._views = HealthViews(dephealth, self.options) if dephealth is not None else None
+        self._routes: dict[str, str] = {path: view for view, path in self.options.routes.items()}
+        self._request_views = self.options.request_views
+        self._header_views = self.options.header_views
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -93,11 +71,11 @@ class DepHealthMiddleware:
     ) -> None:
         method: str = scope["method"]
         headers = None
-        if self._wants_headers:
+        if view in self._header_views:
             headers = {
                 name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
             }
-        request = Request(scope, receive) if self._wants_request else None
+        request = Request(scope, receive) if view in self._request_views else None
         response = views.handle(
             view, method=method, query=scope["query_string"], headers=headers, request=request
         )
@@ -117,8 +95,8 @@ class DepHealthMiddleware:
         engine = self.dephealth if self.dephealth is not None else find_dephealth(scope, self.app)
         if engine is None:
             return None
-        if self._views is None or self._views.engine is not engine:
-            self._views = HealthViews(engine, **self._options)
+        if self._views is None or self._views.source is not engine:
+            self._views = HealthViews(engine, self.options)
         app_state = getattr(scope.get("app"), "state", None)
         if app_state is not None and getattr(app_state, STATE_KEY, None) is None:
             setattr(app_state, STATE_KEY, engine)
@@ -129,7 +107,7 @@ class DepHealthMiddleware:
         engine = find_dephealth(scope, self.app)
         if engine is None:
             return None
-        views = HealthViews(engine, **self._options)
+        views = HealthViews(engine, self.options)
         self._views = views
         return views
 

@@ -9,13 +9,12 @@ import weakref
 
 from fastapi import APIRouter, Request, Response
 
-from dephealth_core import DependencyHealth, HealthViews
+from dephealth_core import DependencyHealth, HealthViews, render_unknown_dependencies
 
 from ._lifespan import STATE_KEY
 
 __all__ = ["dependencies_router"]
 
-_UNKNOWN = b'{"status":"unknown","dependencies":{}}'
 _views: weakref.WeakKeyDictionary[DependencyHealth, HealthViews] = weakref.WeakKeyDictionary()
 
 dependencies_router = APIRouter()
@@ -27,10 +26,11 @@ dependencies_router = APIRouter()
 async def health_dependencies(request: Request) -> Response:
     """The dephealth ``{"status", "dependencies"}`` answer for ``app.state.dephealth``."""
     engine = getattr(request.app.state, STATE_KEY, None)
-    if not isinstance(engine, DependencyHealth):
-        return Response(_UNKNOWN, status_code=503, media_type="application/json")
-    views = _views.get(engine)
-    if views is None:
-        views = _views[engine] = HealthViews(engine)
-    answer = views.handle("dependencies", method=request.method)
+    if isinstance(engine, DependencyHealth):
+        views = _views.get(engine)
+        if views is None:
+            views = _views[engine] = HealthViews(engine)
+        answer = views.handle("dependencies", method=request.method)
+    else:
+        answer = render_unknown_dependencies()
     return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))

@@ -309,3 +309,35 @@ def test_environment_url_does_not_override_a_code_address() -> None:
     dh = build(tcp_check("db", host="here", port=1, critical=True), environ=env)
     dep = dh.dependencies[0]
     assert (dep.host, dep.url) == ("here", None)
+
+
+def test_flat_app_config_sits_under_code_and_environment() -> None:
+    """read_flat_config: code beats the environment, which beats the app's flat config."""
+    from dephealth_core import read_flat_config
+
+    nested, (api,) = read_flat_config(
+        {
+            "DEPHEALTH_GROUP": "team",
+            "DEPHEALTH_API_TIMEOUT": "3",
+            "DEPHEALTH_API_INTERVAL": "20",
+            "DEPHEALTH_API_HEALTH_PATH": "/from-config",
+            "DEPHEALTH_DB_URL": "tcp://db:5432",
+        },
+        [http_check("api", url="http://h:8080", critical=True, interval=30)],
+        environ={"DEPHEALTH_API_TIMEOUT": "2", "DEPHEALTH_API_UNRELATED": "x"},
+    )
+    assert nested == {"group": "team", "dependencies": {"db": {"url": "tcp://db:5432"}}}
+    assert (api.interval, api.timeout, api.options["health_path"]) == (30, "2", "/from-config")
+
+
+def test_a_flat_app_config_key_a_kind_lacks_is_named() -> None:
+    """A key of a code dependency in the app's config that its kind lacks is a ConfigError."""
+    from dephealth_core import read_flat_config
+
+    with pytest.raises(ConfigError) as caught:
+        read_flat_config(
+            {"DEPHEALTH_API_COLOUR": "red"},
+            [http_check("api", url="http://h:8080", critical=True)],
+            environ={},
+        )
+    assert (caught.value.dependency, caught.value.field) == ("api", "colour")

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from dephealth_core import ConfigError, DependencyHealth, EndpointStatus, HealthViews, Snapshot
+from dephealth_core import (
+    ConfigError,
+    DependencyHealth,
+    EndpointStatus,
+    HealthViews,
+    Snapshot,
+    ViewOptions,
+    render_unknown_dependencies,
+)
 from dephealth_core._views import (
     render_dependencies,
     render_details,
@@ -243,3 +251,63 @@ def test_dependencies_view_before_any_result() -> None:
     pending = render_dependencies(snap(status("db", None)))
     assert (pending.status, body(pending)["status"]) == (503, "unknown")
     assert render_dependencies(snap()).status == 200
+
+
+class StaticSource:
+    """A SnapshotSource that is not an engine: one fixed snapshot, alive, no registry."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.registry = None
+
+    def alive(self) -> tuple[bool, str]:
+        return True, ""
+
+
+def test_views_read_any_snapshot_source() -> None:
+    """HealthViews serves whatever publishes snapshots, not only a DependencyHealth."""
+    views = HealthViews(StaticSource(snap(status("db", False, detail="timeout"))))
+    assert views.handle("readyz").status == 503
+    assert body(views.handle("dependencies"))["dependencies"] == {"db": False}
+    assert views.handle("livez").status == 200
+    assert HealthViews(StaticSource(snap()), metrics=True).handle("metrics").status == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "verbose"),
+    [
+        ("verbose", True),
+        ("verbose=1", True),
+        ("verbose=YES", True),
+        ("verbose=on", True),
+        ("verbose=anything", True),
+        ("verbose=no", False),
+        ("verbose=0", False),
+        ("verbose=False", False),
+        ("verbose=off", False),
+        ("", False),
+    ],
+)
+def test_readyz_verbose_takes_the_boolean_words(query: str, verbose: bool) -> None:
+    """?verbose follows the settings' boolean words: ?verbose=no is the short answer."""
+    views = HealthViews(StaticSource(snap(status("db", True))))
+    text = views.handle("readyz", query=query).body.decode()
+    assert ("[+]db ok" in text) is verbose
+    assert text.endswith("ok\n" if not verbose else "readyz check passed\n")
+
+
+def test_views_take_a_view_options_object() -> None:
+    """A ViewOptions given once serves several views; keywords given beside it override it."""
+    options = ViewOptions(prefix="/ops", metrics="yes")
+    views = HealthViews(StaticSource(snap()), options)
+    assert views.paths["metrics"] == "/ops/metrics"
+    other = HealthViews(StaticSource(snap()), options, metrics=False)
+    assert "metrics" not in other.paths
+    assert other.options.prefix == "/ops"
+
+
+def test_unknown_dependencies_answer() -> None:
+    """Where no engine is published the dephealth answer is 503 unknown, as before a result."""
+    response = render_unknown_dependencies()
+    assert (response.status, body(response)) == (503, {"status": "unknown", "dependencies": {}})
+    assert response == render_dependencies(snap(status("db", None)))

@@ -83,7 +83,7 @@ def test_override_settings_rebuilds_the_engine() -> None:
     ("config", "field"),
     [
         ({"bogus": 1}, "bogus"),
-        ({"discover": "yes"}, "discover"),
+        ({"discover": "sometimes"}, "discover"),
         ({"metrics": 1}, "metrics"),
         ({"databases": {"default": {"colour": "red"}}}, "colour"),
         ({"show_details": "no.such.module.func"}, "show_details"),
@@ -95,6 +95,14 @@ def test_bad_settings_name_the_field(config: dict[str, object], field: str) -> N
     with pytest.raises(ConfigError) as caught:
         read_options(config)
     assert caught.value.field == field
+
+
+def test_boolean_settings_take_the_boolean_words() -> None:
+    """DEPHEALTH booleans take yes/no, true/false, on/off and 1/0 in any case, like DEPHEALTH_*."""
+    options = read_options({"discover": "No", "metrics": "ON", "autostart": "0"})
+    assert (options.discover_databases, options.discover_caches) == (False, False)
+    assert options.metrics is True
+    assert options.autostart is False
 
 
 @override_settings(
