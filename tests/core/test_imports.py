@@ -102,4 +102,4 @@ def test_the_graph_sees_type_checking_and_function_imports() -> None:
     """Imports under TYPE_CHECKING and inside functions count as edges."""
     graph = import_graph()
     assert "dephealth_core._protocols" in graph["dephealth_core._metrics"]  # TYPE_CHECKING
-    assert "dephealth_core._registry" in graph["dephealth_core._config"]  # in a function
+    assert "dephealth_core._kinds" in graph["dephealth_core._config"]  # in a function
