@@ -1,11 +1,13 @@
 """A minimal raw ASGI application that serves one :class:`HealthViews`: what ``dephealth serve``
 runs on uvicorn. The core imports no web framework, so this speaks ASGI directly.
 
-Every answer comes from :meth:`HealthViews.handle`, which renders once per snapshot version. The
-``/metrics`` answer is cached here per snapshot version as well, because ``serve`` gives the views
-a registry that holds the engine's families alone: its exposition then changes only when the
-snapshot does. It is rendered in a worker thread, so that a scrape of ten thousand endpoints does
-not stall the checks on the event loop, and concurrent scrapes share one render.
+Every answer but ``/metrics`` comes from :meth:`HealthViews.handle`, which renders once per
+snapshot version. ``/metrics`` is cached here per snapshot version as well, because ``serve`` gives
+the views a registry that holds the engine's families alone: its exposition then changes only when
+the snapshot does, and can be written straight from the snapshot (:mod:`._exposition`) rather than
+through prometheus_client's sample objects. It is rendered in a worker thread, so that a scrape of
+ten thousand endpoints does not stall the checks on the event loop, and concurrent scrapes share
+one render.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._exposition import ExpositionRenderer
 from ._views import HealthViews, Response
 from .typing import SnapshotSource
 
@@ -39,8 +42,9 @@ class HealthApp:
     Args:
         source: the engine (any snapshot source) the views show.
         views: the views built on ``source``.
-        cache_metrics: reuse the ``/metrics`` answer until the snapshot version changes. Only
-            correct when the views' registry holds nothing but the engine's families.
+        cache_metrics: reuse the ``/metrics`` answer until the snapshot version changes, and
+            write it from the snapshot. Only correct when the views' registry holds nothing
+            but the engine's families; ``False`` renders the registry at every scrape.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class HealthApp:
     ) -> None:
         self._current = (source, views)
         self.cache_metrics = cache_metrics
+        self._exposition = ExpositionRenderer()
         #: How many times ``/metrics`` was rendered (tests and benchmarks read it).
         self.metrics_renders = 0
         self._metrics: tuple[HealthViews, int, asyncio.Future[Response]] | None = None
@@ -60,6 +65,7 @@ class HealthApp:
     def swap(self, source: SnapshotSource, views: HealthViews) -> None:
         """Serve another engine from now on; requests in flight finish with the old one."""
         self._current = (source, views)
+        self._exposition = ExpositionRenderer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -105,7 +111,7 @@ class HealthApp:
         if cached is not None and cached[0] is views and cached[1] == version:
             return await asyncio.shield(cached[2])
         future: asyncio.Future[Response] = asyncio.ensure_future(
-            asyncio.to_thread(views.handle, "metrics")
+            asyncio.to_thread(self._exposition_response, source, self._exposition)
         )
         self._metrics = (views, version, future)
         self.metrics_renders += 1
@@ -115,6 +121,18 @@ class HealthApp:
             if self._metrics is not None and self._metrics[2] is future:
                 self._metrics = None
             raise
+
+    @staticmethod
+    def _exposition_response(source: SnapshotSource, renderer: ExpositionRenderer) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        body = renderer.render(source.snapshot)
+        headers = (
+            ("content-type", CONTENT_TYPE_LATEST),
+            ("cache-control", "no-store"),
+            ("content-length", str(len(body))),
+        )
+        return Response(200, headers, body)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
