@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .__about__ import __version__
+from ._cli_engine import EXIT_BAD_CONFIG, config_problem, load_engine
 from ._exceptions import ConfigError
 from .check_round import details_json, render_table, round_verdict
 
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dephealth")
 
-EXIT_READY = 0
-EXIT_NOT_READY = 1
-EXIT_BAD_CONFIG = 2
 #: Pause between two rounds of ``check --wait``.
 WAIT_PAUSE = 1.0
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -168,34 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     code: int = args.run(args)
     return code
-
-
-def load_engine(config: str | None, *, metrics: bool) -> DependencyHealth:
-    """Build the engine from the file and the environment, with a registry of its own.
-
-    Raises:
-        ConfigError: for bad configuration, or when no dependency is configured.
-        ImportError: when a dependency's driver is missing (the message names the extra).
-    """
-    from ._engine import DependencyHealth
-
-    if metrics:
-        from prometheus_client import CollectorRegistry
-
-        engine = DependencyHealth.from_config(toml_path=config, registry=CollectorRegistry())
-    else:
-        engine = DependencyHealth.from_config(toml_path=config, metrics=False)
-    if not engine.dependencies:
-        where = f"in {config!r} or " if config else "in a --config file or "
-        raise ConfigError(f"no dependencies configured ({where}DEPHEALTH_<DEP>_URL variables)")
-    return engine
-
-
-def config_problem(exc: ConfigError | ImportError) -> str:
-    """The one line ``dephealth`` prints for a configuration it cannot use."""
-    if isinstance(exc, ConfigError):
-        return f"dephealth: bad configuration: {exc}"
-    return f"dephealth: {exc}"
 
 
 def run_check(args: argparse.Namespace) -> int:

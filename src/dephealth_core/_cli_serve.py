@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ._asgi import HealthApp
-from ._cli import EXIT_BAD_CONFIG, EXIT_NOT_READY, EXIT_READY, config_problem, load_engine
+from ._cli_engine import EXIT_BAD_CONFIG, EXIT_NOT_READY, EXIT_READY, config_problem, load_engine
 from ._exceptions import ConfigError
 from ._views import HealthViews
 
@@ -101,7 +101,7 @@ class Sidecar:
         return HealthViews(
             engine,
             prefix=self.prefix,
-            show_details=self.show_details,  # type: ignore[arg-type]
+            show_details=self.show_details,
             metrics=True,
             registry=engine.registry,
         )
