@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from report_cli import cli_section
 from report_format import Results
 from report_sections import (
     detection_section,
@@ -51,7 +52,16 @@ are far steadier, and the ratios compare runs that took turns in the same minute
 
 def load(results_dir: Path) -> Results:
     found: dict[str, Any] = {}
-    for name in ("scheduler", "detection", "herd", "starlette", "django", "pool", "flask"):
+    for name in (
+        "scheduler",
+        "detection",
+        "herd",
+        "starlette",
+        "django",
+        "pool",
+        "flask",
+        "cli",
+    ):
         data_path = results_dir / f"{name}.json"
         run_path = results_dir / f"{name}.run.json"
         log_path = results_dir / f"{name}.log"
@@ -154,6 +164,7 @@ def main() -> None:
         requests_section(results),
         herd_section(results),
         pool_section(results),
+        cli_section(results),
     ]
     args.output.write_text("\n".join(reflow(part) for part in parts))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dephealth_core
+import dephealth_core.check_round
 import dephealth_core.testing
 import dephealth_core.typing
 
@@ -31,6 +32,7 @@ CORE = [
     "NetworkUnreachable",
     "PoolExhausted",
     "PoolStats",
+    "ProcessChecks",
     "QueryError",
     "Response",
     "ShowDetails",
@@ -40,8 +42,10 @@ CORE = [
     "Target",
     "TlsError",
     "Unhealthy",
+    "ViewOptions",
     "__version__",
     "amqp_check",
+    "check_bool",
     "classify",
     "grpc_check",
     "http_check",
@@ -49,14 +53,24 @@ CORE = [
     "ldap_check",
     "mysql_check",
     "postgres_check",
+    "read_flat_config",
     "redis_check",
     "register_after_fork",
+    "render_unknown_dependencies",
     "status_of",
     "tcp_check",
+]
+CHECK_ROUND = [
+    "TABLE_HEADERS",
+    "RoundVerdict",
+    "details_json",
+    "render_table",
+    "round_verdict",
 ]
 TYPING = [
     "BackgroundService",
     "Checker",
+    "CommonOptions",
     "Duration",
     "EndpointStatus",
     "Listener",
@@ -90,3 +104,8 @@ def test_the_engine_is_a_snapshot_source_and_a_background_service() -> None:
     dh = dephealth_core.DependencyHealth("svc", "team", metrics=False, environ={})
     assert isinstance(dh, dephealth_core.typing.SnapshotSource)
     assert isinstance(dh, dephealth_core.typing.BackgroundService)
+
+
+def test_check_round_all_is_pinned() -> None:
+    """The one-round table module exports exactly what the CLI and Django's command use."""
+    assert dephealth_core.check_round.__all__ == CHECK_ROUND

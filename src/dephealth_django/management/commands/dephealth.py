@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dephealth_core import ConfigError, EndpointStatus
-from dephealth_core._urls import format_host
+from dephealth_core import ConfigError
+from dephealth_core.check_round import render_table, round_verdict
 
 
 class Command(BaseCommand):
@@ -33,35 +33,9 @@ class Command(BaseCommand):
             results = runtime.engine.check_now_background(timeout=options["timeout"])
         finally:
             runtime.close_checkers()
-        rows = [_row(status) for status in results.values()]
-        self.stdout.write(_table(rows))
-        failed = [s.name for s in results.values() if s.critical and not s.healthy]
-        if failed:
-            raise CommandError(
-                f"critical dependencies failing: {', '.join(sorted(set(failed)))}", returncode=1
-            )
+        self.stdout.write(render_table(results))
+        verdict = round_verdict(results)
+        if not verdict.ready:
+            raise CommandError(verdict.summary(), returncode=verdict.exit_code)
         if not results:
             self.stdout.write("no dependencies configured")
-
-
-HEADERS = ("DEPENDENCY", "ENDPOINT", "CRITICAL", "STATUS", "DETAIL", "LATENCY MS")
-
-
-def _row(status: EndpointStatus) -> tuple[str, ...]:
-    return (
-        status.name,
-        f"{format_host(status.host)}:{status.port}",
-        "yes" if status.critical else "no",
-        status.status,
-        status.detail,
-        f"{status.latency * 1000.0:.1f}",
-    )
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in [HEADERS, *rows]) for i in range(len(HEADERS))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [HEADERS, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
