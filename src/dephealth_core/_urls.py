@@ -25,7 +25,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ._exceptions import ConfigError
 from ._hosts import check_port, format_host, host_problem, is_ip_literal
 
-__all__ = ["SCHEMES", "ParsedURL", "format_host", "is_ip_literal", "parse_url"]
+__all__ = [
+    "SCHEMES",
+    "ParsedURL",
+    "format_host",
+    "is_ip_literal",
+    "parse_dependency_url",
+    "parse_url",
+]
 
 #: scheme -> (dependency type, default port or None, TLS)
 SCHEMES: Final[dict[str, tuple[str, int | None, bool]]] = {
@@ -164,7 +171,11 @@ def _scheme_of(text: str, dependency: str | None) -> str:
 
 
 def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
-    """Parse a dependency URL; raise :class:`ConfigError` naming ``url`` when it is bad."""
+    """Parse a dependency URL; raise :class:`ConfigError` naming ``url`` when it is bad.
+
+    Public as :func:`dephealth_core.parse_dependency_url`, for adapters that read addresses
+    from their framework's settings (a Django cache ``LOCATION``).
+    """
     if not isinstance(url, str) or not url.strip():
         raise _error("missing URL", dependency)
     text = url.strip()
@@ -207,3 +218,6 @@ def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
         path=parts.path,
         query=query,
     )
+
+
+parse_dependency_url = parse_url
