@@ -3,8 +3,8 @@
 A host is a DNS name (RFC 1123: dot-separated labels of ASCII letters, digits and ``-``, each
 1-63 characters, not starting or ending with ``-``, 253 characters in all), an IPv4 address or
 an IPv6 address (bare, or in brackets as in URLs). Anything else (a URL, ``host:port``,
-credentials, a path, white space) is a :class:`ConfigError`. Messages quote a rejected host
-only when it cannot be part of a secret: a value with ``@`` or ``:`` in it may hold a password.
+credentials, a path, white space) is a :class:`ConfigError`. Messages never quote a rejected
+host or port: a value in the wrong place may hold a password (``user:secret@db``).
 
 A port is an integer or a string of ASCII digits from 1 to 65535.
 """
@@ -35,13 +35,6 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _quoted(value: str) -> str:
-    """``value`` quoted when it cannot hold a secret, else nothing."""
-    if len(value) > 80 or any(mark in value for mark in "@:/?#%"):
-        return ""
-    return f" {value!r}"
 
 
 def host_problem(host: str) -> str | None:
@@ -90,7 +83,7 @@ def check_host(value: object, *, dependency: str | None = None, field: str = "ho
         host = host[1:-1]
     problem = host_problem(host)
     if problem is not None:
-        text = problem if not host else f"invalid host{_quoted(host)}: {problem}"
+        text = problem if not host else f"invalid host: {problem}"
         raise ConfigError(text, dependency=dependency, field=field)
     return host
 
@@ -103,7 +96,7 @@ def check_port(value: object, *, dependency: str | None = None, field: str = "po
         text = value.strip()
         if _DIGITS.fullmatch(text) is None:
             raise ConfigError(
-                f"invalid port{_quoted(text)}: expected a number from 1 to 65535",
+                "invalid port: expected a number from 1 to 65535 in ASCII digits",
                 dependency=dependency,
                 field=field,
             )

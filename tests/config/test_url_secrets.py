@@ -11,6 +11,7 @@ view (details on), ``repr`` or log record of any logger at DEBUG.
 from __future__ import annotations
 
 import os
+import string
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -73,3 +74,43 @@ def test_a_password_in_a_url_is_parsed_right_or_refused_and_never_shown(
     assert list(statuses) == [f"dep:127.0.0.1:{closed_port}"]
     assert next(iter(statuses.values())).status == "connection_error"
     no_leak(password, texts)
+
+
+def refused_on_host(error: ConfigError, password: Password) -> None:
+    assert (error.dependency, error.field) == ("dep", "host")
+    assert_error_quotes_nothing(error, password)
+
+
+@st.composite
+def host_values(draw: st.DrawFn) -> tuple[str, Password]:
+    """A host= value: a real host, or one with credentials, a port or a URL mixed in."""
+    password = draw(passwords())
+    host = draw(
+        st.one_of(
+            st.sampled_from(["127.0.0.1", "::1", "[::1]", "db.example", "DB-1.example."]),
+            st.just(f"admin:{password.in_url}@127.0.0.1"),
+            st.just(f"http://admin:{password.in_url}@db.example"),
+            st.just(f"{password.value}.example"),
+            st.text(alphabet=string.printable, max_size=20),
+        )
+    )
+    return host, password
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@PROPERTY
+@given(value=host_values())
+def test_a_host_value_is_a_host_or_refused_without_its_secret(
+    source: str, value: tuple[str, Password]
+) -> None:
+    """host= takes a name or an address only; anything else is refused, quoting no secret."""
+    host, password = value
+    try:
+        engine = build(source, "dep", {"type": "tcp", "host": host, "port": 1, "critical": True})
+    except ConfigError as error:
+        refused_on_host(error, password)
+        return
+    ((resolved, port),) = engine.dependencies[0].resolve_target().hosts
+    assert port == "1"
+    assert resolved == host.strip().removeprefix("[").removesuffix("]")
+    assert not any(mark in resolved for mark in "@/?#% ")
