@@ -29,12 +29,14 @@ from ._exceptions import (
     Unhealthy,
 )
 from ._fork import register_after_fork
+from ._hosts import check_host, check_port
 from ._metrics import DependencyMetrics
 from ._process_checks import ProcessChecks
 from ._recorder import StateChange
 from ._settings import CheckSettings
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats, Snapshot
 from ._status import STATUS_CATEGORIES, status_of
+from ._urls import ParsedURL, parse_dependency_url
 from ._validation import Duration, check_bool
 from ._view_options import ViewOptions
 from ._views import HealthViews, Response, ShowDetails, render_unknown_dependencies
@@ -71,6 +73,7 @@ __all__ = [
     "Kind",
     "LatencyHistogram",
     "NetworkUnreachable",
+    "ParsedURL",
     "PoolExhausted",
     "PoolStats",
     "ProcessChecks",
@@ -87,12 +90,15 @@ __all__ = [
     "__version__",
     "amqp_check",
     "check_bool",
+    "check_host",
+    "check_port",
     "classify",
     "grpc_check",
     "http_check",
     "kafka_check",
     "ldap_check",
     "mysql_check",
+    "parse_dependency_url",
     "postgres_check",
     "read_flat_config",
     "redis_check",

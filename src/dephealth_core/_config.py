@@ -77,8 +77,15 @@ def build_dependency(name: str, fields: Mapping[str, Any]) -> Dependency:
             dependency=name,
             field="type",
         )
-    allowed = COMMON_FIELDS | KINDS[str(dep_type).lower()].options | {"pool", "client"}
+    kind = KINDS[str(dep_type).lower()]
+    allowed = COMMON_FIELDS | kind.options | (kind.keywords & {"pool", "client"})
     for key in data:
+        if key in ("pool", "client") and key not in allowed:
+            raise ConfigError(
+                f"{kind.type} checks have no pool mode: a {key} cannot be given",
+                dependency=name,
+                field=key,
+            )
         if key not in allowed:
             raise ConfigError(
                 f"unknown setting for a {dep_type} dependency", dependency=name, field=key

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypedDict, runtime_checkable
 
 from ._exceptions import ConfigError
+from ._hosts import check_host, check_port
 from ._urls import SCHEMES, parse_url
-from ._validation import Duration, check_bool, check_labels, check_name, check_port
+from ._validation import Duration, check_bool, check_labels, check_name
 from .checks._declaration import declared_keys, expectations, type_errors
 
 
@@ -207,8 +208,8 @@ class Dependency:
                 )
         if self.port is not None:
             check_port(self.port, dependency=self.name)
-        if self.host is not None and (not isinstance(self.host, str) or not self.host.strip()):
-            raise ConfigError("empty host", dependency=self.name, field="host")
+        if self.host is not None:
+            check_host(self.host, dependency=self.name)
         if self.host is not None and self.port is None and self.kind.default_port is None:
             raise ConfigError(
                 f"a {self.type} dependency needs a port", dependency=self.name, field="port"
@@ -253,9 +254,7 @@ class Dependency:
                 source=source,
             )
         if self.host is not None:
-            host = self.host.strip()
-            if host.startswith("[") and host.endswith("]"):
-                host = host[1:-1]
+            host = check_host(self.host, dependency=self.name)
             port = self.port if self.port is not None else self.kind.default_port
             return Target(hosts=((host, check_port(port, dependency=self.name)),), source=source)
         if self.kind.source_hosts is None:

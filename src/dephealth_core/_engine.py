@@ -138,6 +138,8 @@ class DependencyHealth:
         """
         env = os.environ if environ is None else environ
         file_config = _config.load_toml(toml_path) if toml_path is not None else {}
+        if config is not None and not isinstance(config, Mapping):
+            raise ConfigError(f"configuration must be a mapping, got {type(config).__name__}")
         merged = _config.merge_settings(
             overrides, dependencies, environ=env, file={**file_config, **dict(config or {})}
         )

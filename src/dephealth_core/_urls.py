@@ -1,18 +1,38 @@
 """Parsing of dependency URLs: schemes, default ports, multi-host lists, IPv6, credentials.
 
 ``scheme://[user:password@]host[:port][,host[:port]...][/path][?query]``; a ``jdbc:`` prefix is
-accepted. The password is kept out of ``repr`` so a parsed URL can be logged.
+accepted. Built on :func:`urllib.parse.urlsplit`, with stricter rules than it has, because a
+URL that can be read two ways must not be read at all:
+
+- a password (or user name) holding ``@``, ``/``, ``?``, ``#``, ``[``, ``]``, a stray ``%``,
+  white space or a control character must be percent-encoded. Left raw, they move the end of
+  the credentials: ``postgres://app:123/abc@db:5432/app`` reads as host ``app``, port ``123``.
+  Any sign of that (a second ``@``, an ``@`` after the host, such characters in the user
+  information) is a :class:`ConfigError` on ``url`` that says so and quotes no part of the URL;
+- every host is a DNS name, an IPv4 address or a bracketed IPv6 address (see ``_hosts``);
+- every port is 1-65535 in ASCII digits.
+
+The password is kept out of ``repr`` so a parsed URL can be logged.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ._exceptions import ConfigError
-from ._validation import check_port
+from ._hosts import check_port, format_host, host_problem, is_ip_literal
+
+__all__ = [
+    "SCHEMES",
+    "ParsedURL",
+    "format_host",
+    "is_ip_literal",
+    "parse_dependency_url",
+    "parse_url",
+]
 
 #: scheme -> (dependency type, default port or None, TLS)
 SCHEMES: Final[dict[str, tuple[str, int | None, bool]]] = {
@@ -34,6 +54,14 @@ SCHEMES: Final[dict[str, tuple[str, int | None, bool]]] = {
     "tcp": ("tcp", None, False),
 }
 
+ENCODE_HINT: Final = (
+    "percent-encode the user name and password: '@' as %40, '/' as %2F, '?' as %3F, "
+    "'#' as %23, '%' as %25 (urllib.parse.quote(password, safe=''))"
+)
+_SCHEME_TOKEN: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
+_BAD_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_RAW_IN_USERINFO: Final = frozenset("[]/?#@")
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedURL:
@@ -54,112 +82,131 @@ class ParsedURL:
         return f"{self.scheme}://{hosts}{self.path}"
 
 
-def format_host(host: str) -> str:
-    """Bracket an IPv6 literal for use in a URL or ``host:port`` string."""
-    return f"[{host}]" if ":" in host else host
+def _error(message: str, dependency: str | None, field: str = "url") -> ConfigError:
+    return ConfigError(message, dependency=dependency, field=field)
 
 
-def is_ip_literal(host: str) -> bool:
-    """Tell whether ``host`` is an IPv4 or IPv6 address rather than a name."""
+def _check_characters(text: str, dependency: str | None) -> None:
+    # urlsplit silently drops tabs and newlines and strips leading blanks: a pasted password
+    # with a newline would be changed, not refused.
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise _error(
+            "the URL holds white space or control characters: write them percent-encoded "
+            "(a space as %20); in a password, " + ENCODE_HINT,
+            dependency,
+        )
+
+
+def _check_userinfo(authority: str, tail: str, dependency: str | None) -> str:
+    """The user information of ``authority``, once no sign of a raw delimiter is left."""
+    if "@" in tail:
+        raise _error(
+            "the URL has an '@' after its host: a password with an unencoded '/', '?' or '#' "
+            "ends the host part early (an '@' in a path or query is written %40); " + ENCODE_HINT,
+            dependency,
+        )
+    if authority.count("@") > 1:
+        raise _error("the URL has more than one '@'; " + ENCODE_HINT, dependency)
+    userinfo, at, _ = authority.rpartition("@")
+    if not at:
+        return ""
+    if any(ch in _RAW_IN_USERINFO for ch in userinfo) or _BAD_PERCENT.search(userinfo):
+        raise _error("the user name or password is not URL-encoded; " + ENCODE_HINT, dependency)
+    return userinfo
+
+
+def _host_and_port(item: str, dependency: str | None) -> tuple[str, str | None]:
+    """One ``host[:port]`` of the host list: the host (no brackets) and the port text."""
+    if not item:
+        raise _error("empty host in URL", dependency)
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _split_hosts(netloc: str, *, dependency: str | None) -> list[tuple[str, str | None]]:
-    pairs: list[tuple[str, str | None]] = []
-    for item in netloc.split(","):
-        item = item.strip()
-        if not item:
-            raise ConfigError("empty host in URL", dependency=dependency, field="url")
-        if item.startswith("["):
-            end = item.find("]")
-            if end == -1:
-                raise ConfigError(
-                    "unterminated IPv6 address in URL", dependency=dependency, field="url"
-                )
-            host, rest = item[1:end], item[end + 1 :]
-            if rest and not rest.startswith(":"):
-                raise ConfigError("malformed host in URL", dependency=dependency, field="url")
-            port = rest[1:] if rest else None
-        elif item.count(":") > 1:
-            raise ConfigError(
-                "IPv6 addresses in URLs need brackets, as in [::1]:5432",
-                dependency=dependency,
-                field="url",
-            )
-        else:
-            host, _, port_text = item.partition(":")
-            port = port_text if port_text else None
-        if not host:
-            raise ConfigError("missing host in URL", dependency=dependency, field="url")
-        pairs.append((host, port))
-    return pairs
+        parts = urlsplit("//" + item)
+        hostname = parts.hostname
+    except ValueError:  # unbalanced brackets or no IPv6 address in them; never quoted
+        raise _error(
+            "malformed host in URL: only an IPv6 address goes in brackets", dependency
+        ) from None
+    bracketed = item.startswith("[")
+    if bracketed:
+        close = item.find("]")
+        port_text: str | None = item[close + 2 :] if item[close + 1 : close + 2] == ":" else None
+        if item[close + 1 :] and port_text is None:
+            raise _error("malformed host in URL", dependency)
+    else:
+        if item.count(":") > 1:
+            raise _error("IPv6 addresses in URLs need brackets, as in [::1]:5432", dependency)
+        port_text = item.partition(":")[2] if ":" in item else None
+    if not hostname:
+        raise _error("missing host in URL", dependency)
+    if bracketed and ":" not in hostname:
+        raise _error("malformed host in URL: only an IPv6 address goes in brackets", dependency)
+    if "%" in hostname:
+        hostname = unquote(hostname)  # an IPv6 zone: fe80::1%25eth0 is fe80::1%eth0
+    problem = host_problem(hostname)
+    if problem is not None:
+        raise _error(f"invalid host in URL: {problem}", dependency)
+    return hostname, (port_text or None)
 
 
 def _url_port(text: str, *, dependency: str | None) -> str:
     try:
         return check_port(text, dependency=dependency)
     except ConfigError:
-        # Never quote the text: a password with an unencoded '/', '?' or '#' ends the
-        # authority early, and what stands before that character lands here as the port.
-        raise ConfigError(
-            "invalid port in URL: expected a number from 1 to 65535 (characters such as "
-            "'/', '?', '#' and '@' in a password must be percent-encoded)",
-            dependency=dependency,
-            field="port",
+        # Never quote the text: it may be the start of a password cut short.
+        raise _error(
+            "invalid port in URL: expected a number from 1 to 65535", dependency, "port"
         ) from None
 
 
-def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
-    """Parse a dependency URL; raise :class:`ConfigError` naming ``url`` when it is bad."""
-    if not isinstance(url, str) or not url.strip():
-        raise ConfigError("missing URL", dependency=dependency, field="url")
-    text = url.strip()
-    if text.lower().startswith("jdbc:"):
-        text = text[5:]
+def _scheme_of(text: str, dependency: str | None) -> str:
     scheme, sep, _ = text.partition("://")
-    if not sep:
-        raise ConfigError(
-            "invalid URL: expected scheme://host[:port]", dependency=dependency, field="url"
-        )
-    scheme = scheme.lower()
-    if scheme not in SCHEMES:
+    if not sep or not scheme:
+        raise _error("invalid URL: expected scheme://host[:port]", dependency)
+    lowered = scheme.lower()
+    if lowered not in SCHEMES:
         known = ", ".join(sorted(SCHEMES))
-        raise ConfigError(
-            f"unknown URL scheme {scheme!r}; known schemes: {known}",
-            dependency=dependency,
-            field="url",
-        )
+        named = f" {lowered!r}" if _SCHEME_TOKEN.fullmatch(scheme) else ""
+        raise _error(f"unknown URL scheme{named}; known schemes: {known}", dependency)
+    return lowered
+
+
+def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
+    """Parse a dependency URL; raise :class:`ConfigError` naming ``url`` when it is bad.
+
+    Public as :func:`dephealth_core.parse_dependency_url`, for adapters that read addresses
+    from their framework's settings (a Django cache ``LOCATION``).
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise _error("missing URL", dependency)
+    text = url.strip()
+    if text[:5].lower() == "jdbc:":
+        text = text[5:]
+    _check_characters(text, dependency)
+    scheme = _scheme_of(text, dependency)
     dep_type, default_port, tls = SCHEMES[scheme]
-    # urlsplit cannot take a multi-host netloc apart, so split the authority by hand.
     rest = text[len(scheme) + 3 :]
-    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i != -1), default=-1)
-    authority, tail = (rest, "") if cut == -1 else (rest[:cut], rest[cut:])
-    userinfo, at, hostlist = authority.rpartition("@")
-    if not at:
-        userinfo, hostlist = "", authority
+    cut = min((i for i in map(rest.find, "/?#") if i != -1), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo = _check_userinfo(authority, tail, dependency)
+    hostlist = authority.rpartition("@")[2]
     username = password = None
     if userinfo:
         user_text, colon, password_text = userinfo.partition(":")
         username = unquote(user_text) or None
         password = unquote(password_text) if colon else None
-    parts = urlsplit("x://h" + tail)
-    hosts: list[tuple[str, str]] = []
-    raw = _split_hosts(hostlist, dependency=dependency)
+    # urlsplit cannot take a multi-host netloc apart: each host goes through it on its own.
+    pairs = [_host_and_port(item.strip(), dependency) for item in hostlist.split(",")]
     # The contract: a port given only on the first host applies to the others too.
-    first_port = raw[0][1]
-    for host, port in raw:
+    first_port = pairs[0][1]
+    hosts: list[tuple[str, str]] = []
+    for host, port in pairs:
         chosen = port if port is not None else first_port
         if chosen is None:
             if default_port is None:
-                raise ConfigError(
-                    f"a {scheme}:// URL needs a port", dependency=dependency, field="port"
-                )
+                raise _error(f"a {scheme}:// URL needs a port", dependency, "port")
             chosen = str(default_port)
         hosts.append((host, _url_port(chosen, dependency=dependency)))
+    parts = urlsplit("x://h" + tail)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     return ParsedURL(
         scheme=scheme,
@@ -171,3 +218,6 @@ def parse_url(url: object, *, dependency: str | None = None) -> ParsedURL:
         path=parts.path,
         query=query,
     )
+
+
+parse_dependency_url = parse_url

@@ -101,32 +101,6 @@ def check_threshold(value: object, *, field: str, dependency: str | None = None)
     return value
 
 
-def check_port(value: object, *, dependency: str | None = None, field: str = "port") -> str:
-    """Validate a port (1-65535, as a number or a string); return it as a string."""
-    if isinstance(value, bool):
-        raise ConfigError(f"invalid port {value!r}", dependency=dependency, field=field)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.isdecimal():
-            raise ConfigError(
-                f"invalid port {value!r}: expected a number from 1 to 65535",
-                dependency=dependency,
-                field=field,
-            )
-        number = int(text)
-    elif isinstance(value, int):
-        number = value
-    else:
-        raise ConfigError(
-            f"invalid port of type {type(value).__name__}", dependency=dependency, field=field
-        )
-    if not 1 <= number <= 65535:
-        raise ConfigError(
-            f"invalid port {number}: expected 1 to 65535", dependency=dependency, field=field
-        )
-    return str(number)
-
-
 #: The one spelling table of booleans, for settings and query strings alike (any case).
 BOOLEAN_WORDS: Final[Mapping[str, bool]] = MappingProxyType(
     {

@@ -13,9 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Unpack
-from urllib.parse import urlsplit
 
-from dephealth_core import Checker, ConfigError, Dependency, Kind, Target
+from dephealth_core import (
+    Checker,
+    ConfigError,
+    Dependency,
+    Kind,
+    Target,
+    check_host,
+    check_port,
+    parse_dependency_url,
+)
 from dephealth_core.typing import CommonOptions
 
 from ._checkers import CacheChecker, DatabaseChecker
@@ -147,8 +155,13 @@ def database_check(
             field="databases",
         )
     type_, default_port = DATABASE_VENDORS[vendor]
-    host = str(entry.get("HOST") or "localhost")
-    port = str(entry.get("PORT") or default_port)
+    host = entry.get("HOST") or "localhost"
+    if not (isinstance(host, str) and host.startswith("/")):  # a Unix socket folder is kept
+        host = check_host(host, dependency=dep_name, field="host")
+    given = entry.get("PORT")
+    port = check_port(
+        default_port if given is None or given == "" else given, dependency=dep_name, field="port"
+    )
     source = DjangoAlias("database", alias, host, port, str(entry.get("ENGINE")))
     return Dependency(dep_name, KINDS[type_], critical=critical, source=source, **common)
 
@@ -195,26 +208,49 @@ def cache_check(
 
 
 def redis_address(location: Any, *, dependency: str) -> tuple[str, str]:
-    """The ``(host, port)`` of the first server of a Redis cache ``LOCATION``."""
+    """The ``(host, port)`` of the first server of a Redis cache ``LOCATION``.
+
+    Read with the core's strict URL parser: a password with an unencoded ``/``, ``?``, ``#``
+    or ``@`` is a ConfigError on ``url`` that quotes none of it.
+    """
     first = location[0] if isinstance(location, list | tuple) and location else location
+    several = False
     if isinstance(first, str):
-        first = re.split("[;,]", first)[0].strip()
+        pieces = re.split("[;,]", first)
+        first, several = pieces[0].strip(), len(pieces) > 1
     if not isinstance(first, str) or not first:
         raise ConfigError("missing LOCATION", dependency=dependency, field="caches")
-    parts = urlsplit(first if "://" in first else f"redis://{first}")
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise ConfigError(
-            f"cannot read a host from a {parts.scheme}:// LOCATION",
-            dependency=dependency,
-            field="caches",
-        )
+    scheme = first.partition("://")[0].lower() if "://" in first else "redis"
+    if scheme not in ("redis", "rediss"):
+        raise UncheckableAlias(f"a {scheme}:// LOCATION has no host and port to check")
     try:
-        port = parts.port or 6379
-    except ValueError:
+        parsed = parse_dependency_url(
+            first if "://" in first else f"redis://{first}", dependency=dependency
+        )
+    except ConfigError:
+        if not several:
+            raise
+        # "," and ";" separate the servers of a LOCATION: one in a password cuts it short.
         raise ConfigError(
-            "invalid port in LOCATION", dependency=dependency, field="caches"
+            "cannot read the first server of LOCATION: servers are separated by ',' or ';', "
+            "so percent-encode them in a password (%2C, %3B), as '@', '/', '?', '#' and '%'",
+            dependency=dependency,
+            field="url",
         ) from None
-    return parts.hostname, str(port)
+    return parsed.hosts[0]
+
+
+class UncheckableAlias(Exception):
+    """A cache alias whose ``LOCATION`` names no TCP address (a Unix socket, say)."""
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """An alias discovery found but cannot check, and why (a system-check warning)."""
+
+    kind: str  # "database" or "cache"
+    alias: str
+    reason: str
 
 
 def discover(
@@ -225,12 +261,14 @@ def discover(
     discover_caches: bool,
     database_options: Mapping[str, Any],
     cache_options: Mapping[str, Any],
+    unchecked: list[Unchecked] | None = None,
 ) -> list[Dependency]:
     """One dependency per PostgreSQL/MySQL database and Redis cache alias.
 
     ``database_options``/``cache_options`` map an alias to ``False`` (not checked) or to
     overrides (``name``, ``critical``, ``interval``, ``labels``...). Other engines and
-    backends are skipped with one info line each.
+    backends are skipped with one info line each. Redis aliases that cannot be checked are
+    skipped too, and added to ``unchecked`` for the system checks to warn about.
     """
     found: list[Dependency] = []
     for alias, entry in databases.items() if discover_databases else ():
@@ -256,10 +294,10 @@ def discover(
             continue
         try:
             found.append(cache_check(alias, caches=caches, **_overrides(overrides)))
-        except ConfigError as exc:
-            if exc.field != "caches" or "cannot read a host" not in str(exc):
-                raise
+        except UncheckableAlias as exc:
             _skipped("cache %r is not checked: %s", alias, str(exc))
+            if unchecked is not None:
+                unchecked.append(Unchecked("cache", alias, str(exc)))
     return found
 
 

@@ -27,7 +27,7 @@ from dephealth_core import (
 )
 
 from ._checkers import DatabaseChecker
-from ._discovery import DjangoAlias, discover
+from ._discovery import DjangoAlias, Unchecked, discover
 from ._settings import DjangoOptions, read_options
 
 logger = logging.getLogger("dephealth")
@@ -77,8 +77,15 @@ class Runtime(ProcessChecks):
             self.engine.collector.unregister()
 
 
-def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True) -> Runtime:
+def build_runtime(
+    options: DjangoOptions | None = None,
+    *,
+    metrics: bool = True,
+    unchecked: list[Unchecked] | None = None,
+) -> Runtime:
     """Build the engine and views from settings; connects to nothing.
+
+    ``unchecked`` collects the discovered aliases that cannot be checked, and why.
 
     Raises:
         ConfigError: for bad settings, naming the field (and dependency).
@@ -97,6 +104,7 @@ def build_runtime(options: DjangoOptions | None = None, *, metrics: bool = True)
             discover_caches=options.discover_caches,
             database_options=options.databases,
             cache_options=options.caches,
+            unchecked=unchecked,
         )
         if dependency.name not in explicit
     ]

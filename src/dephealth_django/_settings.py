@@ -120,6 +120,13 @@ def _import_callable(path: str) -> Callable[[Any], bool]:
     return target  # type: ignore[no-any-return]
 
 
+def alias_dependency(field_name: str, alias: Any) -> str:
+    """The dependency name an alias gets in the metrics: ``db-default``, ``cache-default``."""
+    from ._discovery import dependency_name
+
+    return dependency_name("db" if field_name == "databases" else "cache", str(alias))
+
+
 def _alias_options(value: Any, field_name: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError("must be a dict of alias -> False or options", field=field_name)
@@ -136,7 +143,7 @@ def _alias_options(value: Any, field_name: str) -> dict[str, Any]:
             if key not in ALIAS_KEYS:
                 raise ConfigError(
                     f"alias {alias!r}: unknown option; known: {', '.join(sorted(ALIAS_KEYS))}",
-                    dependency=str(options.get("name") or alias),
+                    dependency=str(options.get("name") or alias_dependency(field_name, alias)),
                     field=str(key),
                 )
         result[str(alias)] = dict(options)

@@ -5,6 +5,8 @@ Building the configuration validates everything and connects to nothing; a
 
 - ``dephealth.E001``: a dependency's setting is invalid (explicit or discovered).
 - ``dephealth.E002``: a global, view or discovery setting is invalid.
+- ``dephealth.W001``: a discovered Redis cache alias cannot be checked (its ``LOCATION``
+  names no TCP address, a Unix socket say); the warning names the alias and why.
 """
 
 from __future__ import annotations
@@ -18,14 +20,28 @@ from dephealth_core import ConfigError
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Validate ``DEPHEALTH`` (with the discovered aliases) without connecting."""
+    from ._discovery import Unchecked
     from ._runtime import build_runtime
 
+    unchecked: list[Unchecked] = []
     try:
-        runtime = build_runtime(metrics=False)
+        runtime = build_runtime(metrics=False, unchecked=unchecked)
     except ConfigError as exc:
         return [config_error_message(exc)]
     runtime.close_checkers()
-    return []
+    return [unchecked_warning(item) for item in unchecked]
+
+
+def unchecked_warning(item: Any) -> checks.Warning:
+    """A system check warning for a discovered alias that cannot be checked."""
+    setting = "CACHES" if item.kind == "cache" else "DATABASES"
+    return checks.Warning(
+        f"DEPHEALTH: {item.kind} alias {item.alias!r} is not checked: {item.reason}",
+        hint=f"Point {setting}[{item.alias!r}] at a TCP address, or leave it out with "
+        f"DEPHEALTH = {{{'caches' if item.kind == 'cache' else 'databases'!r}: "
+        f"{{{item.alias!r}: False}}}}.",
+        id="dephealth.W001",
+    )
 
 
 def config_error_message(exc: ConfigError) -> checks.Error:

@@ -58,7 +58,8 @@ def test_a_password_with_reserved_characters_stays_out_of_the_error(
             environ={"DEPHEALTH_DB_URL": url, "DEPHEALTH_DB_CRITICAL": "yes"},
             metrics=False,
         )
-    assert caught.value.field == "port"
+    assert caught.value.field == "url"
+    assert "percent-encode" in str(caught.value)
     assert head not in str(caught.value)
 
 

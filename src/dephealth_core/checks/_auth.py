@@ -92,9 +92,14 @@ def authorization(dependency: Dependency, existing: Mapping[str, str]) -> str | 
     if token is not None:
         return f"Bearer {token}"
     if credentials is not None:
-        raw = f"{credentials[0]}:{credentials[1]}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return basic_header(*credentials)
     return None
+
+
+def basic_header(username: str, password: str) -> str:
+    """The ``Authorization`` value of HTTP basic authentication."""
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str | None]:
@@ -110,8 +115,12 @@ def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str
         field="tls_skip_verify",
         dependency=dependency.name,
     )
-    # tls_ca_file's type is declared, and checked by then.
-    return tls, skip, dependency.options.get("tls_ca_file")
+    # tls_ca_file's type is declared, and checked by then. Loading it here makes a missing
+    # or invalid file a ConfigError at construction, not a tls_error at the first check.
+    ca_file = dependency.options.get("tls_ca_file")
+    if ca_file is not None:
+        ca_context(dependency, "tls_ca_file", ca_file)
+    return tls, skip, ca_file
 
 
 def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.SSLContext:

@@ -12,7 +12,17 @@ from .. import __about__
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target, option_error
 from .._exceptions import AuthError, CheckTimeout, TlsError, Unhealthy
 from .._urls import format_host
-from ._auth import AuthHeaderOptions, TlsOptions, authorization, ssl_context, string_map, tls_flags
+from ._auth import (
+    AuthHeaderOptions,
+    TlsOptions,
+    authorization,
+    basic_header,
+    ssl_context,
+    string_map,
+    tls_flags,
+)
+from ._quiet_logs import install as install_log_filters
+from ._quiet_logs import quiet_third_party_logs
 
 if TYPE_CHECKING:
     import httpx
@@ -96,7 +106,11 @@ def http_options(dependency: Dependency, target: Target | None = None) -> HttpOp
         raise option_error(dependency, "method", f"unsupported method {method!r}")
     headers = string_map(dependency, "headers")
     auth = authorization(dependency, headers)
-    if auth is not None:
+    if auth is None and target is not None and (target.username or target.password):
+        # The config contract: URL credentials authenticate a standalone check, below the
+        # explicit options (which win when given).
+        auth = basic_header(target.username or "", target.password or "")
+    if auth is not None and not any(key.lower() == "authorization" for key in headers):
         headers["Authorization"] = auth
     host_header = opts.get("host_header")
     if host_header is not None:
@@ -127,6 +141,7 @@ class HttpChecker:
 
     def __init__(self, options: HttpOptions) -> None:
         self.options = options
+        install_log_filters()
         # Loading CA certificates and httpx's transport costs hundreds of milliseconds: pay it
         # here, at construction, not on the event loop inside the first check's timeout.
         self._ssl = ssl_context(options.skip_verify, options.ca_file) if options.tls else None
@@ -164,18 +179,19 @@ class HttpChecker:
         url = f"{scheme}://{format_host(endpoint.host)}:{endpoint.port}{opts.path}"
         client = self._get_client()
         request = client.build_request(opts.method, url, headers=opts.headers)
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise CheckTimeout("no response in time") from exc
-        except httpx.ConnectError as exc:
-            if _is_tls_failure(exc):
-                raise TlsError("TLS handshake failed") from exc
-            raise
-        try:
-            code = response.status_code
-        finally:
-            await response.aclose()
+        with quiet_third_party_logs():
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise CheckTimeout("no response in time") from exc
+            except httpx.ConnectError as exc:
+                if _is_tls_failure(exc):
+                    raise TlsError("TLS handshake failed") from exc
+                raise
+            try:
+                code = response.status_code
+            finally:
+                await response.aclose()
         if code in opts.statuses:
             return
         if code in (401, 403):

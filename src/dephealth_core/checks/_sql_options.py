@@ -47,7 +47,8 @@ def sql_options(dependency: Dependency, target: Target | None, tls: Any = None) 
     The declared types are checked by then (:class:`SqlCheckOptions`).
     """
     opts = dependency.options
-    query = opts.get("query") or DEFAULT_QUERY
+    given = opts.get("query")
+    query = DEFAULT_QUERY if given is None else given
     if not query.strip():
         raise option_error(dependency, "query", "empty query")
     url_query = target.query if target is not None else {}
