@@ -1,7 +1,9 @@
 """Hosts and ports of an endpoint, validated the same way whatever the source.
 
 A host is a DNS name (RFC 1123: dot-separated labels of ASCII letters, digits and ``-``, each
-1-63 characters, not starting or ending with ``-``, 253 characters in all), an IPv4 address or
+1-63 characters, not starting or ending with ``-``, 253 characters in all; ``_`` is allowed
+inside a label too, because Docker Compose and Kubernetes-era service names such as
+``db_main`` carry it and resolvers answer for them), an IPv4 address or
 an IPv6 address (bare, or in brackets as in URLs). Anything else (a URL, ``host:port``,
 credentials, a path, white space) is a :class:`ConfigError`. Messages never quote a rejected
 host or port: a value in the wrong place may hold a password (``user:secret@db``).
@@ -17,7 +19,7 @@ from typing import Final
 
 from ._exceptions import ConfigError
 
-_LABEL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _DIGITS: Final = re.compile(r"[0-9]+")
 _IPV4_LIKE: Final = re.compile(r"[0-9.]+")
 MAX_NAME_LENGTH: Final = 253
@@ -60,7 +62,7 @@ def host_problem(host: str) -> str | None:
         return f"not a valid host name: longer than {MAX_NAME_LENGTH} characters"
     if not all(_LABEL.fullmatch(label) for label in name.split(".")):
         return (
-            "not a valid host name: use letters, digits, '-' and '.' (RFC 1123), an IPv4 "
+            "not a valid host name: use letters, digits, '-', '_' and '.', an IPv4 "
             "or an IPv6 address; a URL, a port, a user or a password does not belong here"
         )
     return None

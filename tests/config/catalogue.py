@@ -182,7 +182,6 @@ DEPENDENCY_CASES = [
         port=1,
         critical=True,
     ),
-    _case("an underscore in a name", "host", type="tcp", host="db_main", port=1, critical=True),
     _case(
         "an IPv4 address out of range", "host", type="tcp", host="999.1.1.1", port=1, critical=True
     ),
@@ -199,9 +198,6 @@ DEPENDENCY_CASES = [
         type="redis",
         url="redis://::1:6379",
         critical=True,
-    ),
-    _case(
-        "an underscore in a URL host", "url", type="tcp", url="tcp://db_main:5432", critical=True
     ),
     _case(
         "an empty host in a host list",

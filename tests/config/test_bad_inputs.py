@@ -62,6 +62,8 @@ def test_the_catalogue_covers_what_the_issue_lists() -> None:
             [("xn--bcher-kva.example", "1")],
         ),
         ({"type": "tcp", "host": "0db", "port": 1}, [("0db", "1")]),
+        ({"type": "tcp", "host": "db_main", "port": 1}, [("db_main", "1")]),
+        ({"type": "tcp", "url": "tcp://db_main:5432"}, [("db_main", "5432")]),
         ({"type": "postgres", "url": "postgres://u:p%2F%3F%23%40@[::1]/db"}, [("::1", "5432")]),
         (
             {"type": "kafka", "url": "kafka://a.example:9093,b.example"},
