@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import psycopg
-import pymysql
 import pytest
 
 from dephealth_core.checks import (
@@ -31,7 +30,11 @@ ALLOWED_DETAILS = {
 
 
 def _mysql_error(code: int, text: str, cause: BaseException | None = None) -> Exception:
-    error = pymysql.err.OperationalError(code, text)
+    # The module itself, not the ``pymysql.err`` attribute, which Django's MySQL backend
+    # rebinds to a second copy once PyMySQL is installed as MySQLdb.
+    from pymysql.err import OperationalError
+
+    error = OperationalError(code, text)
     error.__cause__ = cause
     return error
 
@@ -81,7 +84,9 @@ def test_a_mysql_error_reads_the_same_in_the_core_and_in_django(
 
 def test_a_mysql_code_outside_the_table_is_left_to_the_caller() -> None:
     """An unknown code gives None: a query error once connected, in Django and the core."""
-    error = pymysql.err.ProgrammingError(1064, "You have an error in your SQL syntax")
+    from pymysql.err import ProgrammingError
+
+    error = ProgrammingError(1064, "You have an error in your SQL syntax")
     assert classify_mysql_code(1064, error) is None
     assert classify_pymysql(error).detail == "query_error"
     assert database_error(_django_wrapped(error), connected=True).detail == "query_error"

@@ -34,7 +34,6 @@ def caches(location: Any) -> dict[str, Any]:
         ({"HOST": "127.0.0.1", "PORT": "54x"}, "port"),
         ({"HOST": "127.0.0.1:5432"}, "host"),
         ({"HOST": "admin:Zq9kXw7@127.0.0.1"}, "host"),
-        ({"HOST": "db_main"}, "host"),
         ({"HOST": "postgres://db.svc"}, "host"),
     ],
 )
