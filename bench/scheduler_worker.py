@@ -73,11 +73,30 @@ class Recorder:
     async def check(self, endpoint: Any) -> None:
         self.starts.append(time.monotonic())
         if Recorder.loop_module is None:
-            Recorder.loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
+            Recorder.note_loop()
         await self.inner.check(endpoint)
+
+    @staticmethod
+    def note_loop() -> None:
+        Recorder.loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
 
     def checker_type(self) -> str:  # dephealth's HealthChecker protocol
         return "tcp"
+
+
+class CallbackRecorder(Recorder):
+    """A recorder for checkers that also start a check without a task (``begin_check``)."""
+
+    def begin_check(self, endpoint: Any, done: Callable[[BaseException | None], None]) -> Any:
+        self.starts.append(time.monotonic())
+        if Recorder.loop_module is None:
+            Recorder.note_loop()
+        return self.inner.begin_check(endpoint, done)
+
+
+def recorder(inner: Any) -> Recorder:
+    """The recorder for ``inner``: one that keeps its task-free path when it has one."""
+    return CallbackRecorder(inner) if hasattr(inner, "begin_check") else Recorder(inner)
 
 
 class NoopChecker:
@@ -147,9 +166,9 @@ def ours(mode: str, checker: str, endpoints: int, port: int) -> Bench:
     bench = Bench()
 
     def make(dependency: Any, target: Any) -> Recorder:
-        recorder = Recorder(NoopChecker() if checker == "noop" else TcpChecker())
-        bench.recorders.append(recorder)
-        return recorder
+        wrapped = recorder(NoopChecker() if checker == "noop" else TcpChecker())
+        bench.recorders.append(wrapped)
+        return wrapped
 
     kind = Kind(type="tcp", default_port=None, make_checker=make)
     dependencies = [
