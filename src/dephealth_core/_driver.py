@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ._snapshot import LATENCY_BUCKETS, LatencyHistogram
+from ._snapshot import LATENCY_BUCKETS, LatencyHistogram, ScheduleStats
 
 #: Due times are multiples of this many seconds (see the module docstring).
 GRID = 0.01
@@ -118,8 +118,10 @@ class Lateness:
         self.count += 1
         self.last = seconds
 
-    def histogram(self) -> LatencyHistogram:
-        return LatencyHistogram(tuple(self.counts), self.total, self.count)
+    def stats(self) -> ScheduleStats:
+        """An immutable copy, for a snapshot."""
+        histogram = LatencyHistogram(tuple(self.counts), self.total, self.count)
+        return ScheduleStats(histogram, self.missed, self.last)
 
 
 class CheckDriver:
@@ -131,7 +133,8 @@ class CheckDriver:
         *,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         on_late: Callable[[float], None] | None = None,
-        late_after: float = math.inf,
+        late_share: float = math.inf,
+        late_floor: float = 0.0,
     ) -> None:
         self.loop = loop
         self.max_in_flight = max_in_flight
@@ -146,7 +149,8 @@ class CheckDriver:
         self._ticking = False
         self._jobs_in_flight: set[Job] = set()
         self._on_late = on_late
-        self._late_after = late_after
+        self._late_share = late_share
+        self._late_floor = late_floor
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -173,7 +177,8 @@ class CheckDriver:
         if self.running and self._due and self._in_flight < self.max_in_flight:
             when = self._due[0][0]
         if self._deadlines and self._deadlines[0][0] < when:
-            when = align(self._deadlines[0][0])
+            deadline = self._deadlines[0][0]
+            when = max(align(deadline), deadline)
         if when == math.inf:
             return
         if self._timer is not None:
@@ -195,7 +200,8 @@ class CheckDriver:
 
     def _run_due(self) -> None:
         loop = self.loop
-        now = loop.time()
+        # The grid's float arithmetic must not leave a due entry a hair after its timer.
+        now = loop.time() + 1e-9
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             _, _, job, run = heapq.heappop(deadlines)
@@ -228,7 +234,11 @@ class CheckDriver:
         heapq.heappush(self._deadlines, (started + job.timeout, self._seq, job, job.run))
         if not manual:
             self.lateness.observe(lateness)
-            if lateness > self._late_after and self._on_late is not None:
+            if (
+                self._on_late is not None
+                and lateness > self._late_floor
+                and lateness > self._late_share * job.interval
+            ):
                 self._on_late(lateness)
         run = job.run
 

@@ -153,7 +153,7 @@ def test_checks_in_flight_are_bounded() -> None:
     async def scenario() -> None:
         await dh.start()
         probe = asyncio.get_running_loop().create_task(sample())
-        await asyncio.sleep(3)
+        await asyncio.sleep(4)
         probe.cancel()
         await dh.stop()
 
