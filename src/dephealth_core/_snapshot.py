@@ -7,6 +7,7 @@ rendered responses can be cached per version.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,11 +45,8 @@ class LatencyHistogram:
 
     def observe(self, seconds: float) -> LatencyHistogram:
         """Return a new histogram with one more observation."""
-        index = len(LATENCY_BUCKETS)
-        for i, bound in enumerate(LATENCY_BUCKETS):
-            if seconds <= bound:
-                index = i
-                break
+        # bisect_left: a value equal to a bound falls in that bound's bucket (``le``).
+        index = bisect_left(LATENCY_BUCKETS, seconds)
         counts = list(self.counts)
         counts[index] += 1
         return LatencyHistogram(tuple(counts), self.total + seconds, self.count + 1)
