@@ -2,7 +2,15 @@
 
 Run by ``bench/scheduler.py``, once per library, mode, checker and size, with the Python of the
 library under test: ours with the project's virtualenv, dephealth with ``bench/.venv-peers``.
-Nothing of the other library is imported. Prints one JSON object:
+Nothing of the other library is imported. Modes (``--lib``):
+
+- ``ours``: the sync-app mode, ``start_background()`` (one thread, the loop the runner picks);
+- ``ours-asyncio``, ``ours-uvloop``: ``start()`` on an asyncio or uvloop event loop that the
+  benchmark runs in one thread of its own, as a Starlette app's server would;
+- ``dephealth-async``, ``dephealth-uvloop``: dephealth's asyncio mode on such a loop;
+- ``dephealth-thread``: dephealth's thread mode (one thread and loop per endpoint).
+
+Prints one JSON object:
 
 - ``checks``: check starts seen in the measured window (every checker is wrapped in a recorder
   that notes the start time of each call, the same wrapper for every library);
@@ -11,10 +19,14 @@ Nothing of the other library is imported. Prints one JSON object:
   endpoint each check started (start-to-start gap minus the interval), p50 / p99 / max;
 - ``schedule_late_*_ms`` (ours only): lateness against the engine's own schedule;
 - ``rss_kib``: resident memory at the end of the window; ``threads``: threads alive then;
-- ``unhealthy``: endpoints reported down; ``thread_deaths``: threads that died with an error.
+- ``unhealthy``: endpoints reported down; ``thread_deaths``: threads that died with an error;
+- ``checks_per_second``: checks started per second of the window (the achieved rate);
+- ``details``: endpoints per detail of their last result (``ok``, ``timeout``...);
+- ``loop``: the module of the event loop the checks ran on (``asyncio``, ``uvloop``).
 
-    python bench/scheduler_worker.py --lib ours|dephealth-async|dephealth-thread \
-        --checker noop|tcp --endpoints 1000 --seconds 4 [--port 6379]
+    python bench/scheduler_worker.py --lib ours|ours-asyncio|ours-uvloop|dephealth-async|\
+        dephealth-uvloop|dephealth-thread --checker noop|tcp --endpoints 1000 --seconds 4 \
+        [--port 6379]
 """
 
 from __future__ import annotations
@@ -36,6 +48,14 @@ from datetime import timedelta
 from typing import Any
 
 INTERVAL = 1.0
+LIBS = (
+    "ours",
+    "ours-asyncio",
+    "ours-uvloop",
+    "dephealth-async",
+    "dephealth-uvloop",
+    "dephealth-thread",
+)
 #: Time given to the first round (spread over one interval) before measuring.
 WARM_UP = INTERVAL + 0.5
 
@@ -43,16 +63,40 @@ WARM_UP = INTERVAL + 0.5
 class Recorder:
     """Wraps a checker: notes the start of every call, then runs the wrapped check."""
 
+    #: The module of the event loop of the first check seen (any recorder).
+    loop_module: str | None = None
+
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.starts: list[float] = []
 
     async def check(self, endpoint: Any) -> None:
         self.starts.append(time.monotonic())
+        if Recorder.loop_module is None:
+            Recorder.note_loop()
         await self.inner.check(endpoint)
+
+    @staticmethod
+    def note_loop() -> None:
+        Recorder.loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
 
     def checker_type(self) -> str:  # dephealth's HealthChecker protocol
         return "tcp"
+
+
+class CallbackRecorder(Recorder):
+    """A recorder for checkers that also start a check without a task (``begin_check``)."""
+
+    def begin_check(self, endpoint: Any, done: Callable[[BaseException | None], None]) -> Any:
+        self.starts.append(time.monotonic())
+        if Recorder.loop_module is None:
+            Recorder.note_loop()
+        return self.inner.begin_check(endpoint, done)
+
+
+def recorder(inner: Any) -> Recorder:
+    """The recorder for ``inner``: one that keeps its task-free path when it has one."""
+    return CallbackRecorder(inner) if hasattr(inner, "begin_check") else Recorder(inner)
 
 
 class NoopChecker:
@@ -90,10 +134,31 @@ class Bench:
     start: Callable[[], object] = lambda: None
     arm: Callable[[], None] = lambda: None
     unhealthy: Callable[[], int] = lambda: 0
+    details: Callable[[], dict[str, int]] = dict
     schedule_lateness: Callable[[], list[float]] = list
+    missed: Callable[[], int | None] = lambda: None
 
 
-def ours(checker: str, endpoints: int, port: int) -> Bench:
+def loop_in_thread(kind: str) -> asyncio.AbstractEventLoop:
+    """A new ``asyncio`` or ``uvloop`` event loop, running in a daemon thread of its own."""
+    if kind == "uvloop":
+        import uvloop
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return loop
+
+
+def count_details(details: Any) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for status in details:
+        found[status.detail] = found.get(status.detail, 0) + 1
+    return found
+
+
+def ours(mode: str, checker: str, endpoints: int, port: int) -> Bench:
     from prometheus_client import CollectorRegistry
 
     from dephealth_core import Dependency, DependencyHealth, Kind
@@ -102,9 +167,9 @@ def ours(checker: str, endpoints: int, port: int) -> Bench:
     bench = Bench()
 
     def make(dependency: Any, target: Any) -> Recorder:
-        recorder = Recorder(NoopChecker() if checker == "noop" else TcpChecker())
-        bench.recorders.append(recorder)
-        return recorder
+        wrapped = recorder(NoopChecker() if checker == "noop" else TcpChecker())
+        bench.recorders.append(wrapped)
+        return wrapped
 
     kind = Kind(type="tcp", default_port=None, make_checker=make)
     dependencies = [
@@ -121,22 +186,43 @@ def ours(checker: str, endpoints: int, port: int) -> Bench:
         environ={},
     )
 
+    late: list[float] = []
+
+    from dephealth_core._driver import Lateness
+
+    class NotedLateness(Lateness):
+        """Every start's lateness against its slot, as the engine measures it for its
+        dephealth_check_lateness_seconds histogram (whose buckets are too coarse for a p99)."""
+
+        def observe(self, seconds: float) -> None:
+            late.append(seconds)
+            super().observe(seconds)
+
     async def arm_on_loop() -> None:
-        for runner in dh._scheduler.runners.values():
-            runner.lateness = []
+        # From here on: lateness and missed slots of the measured window only.
+        dh._scheduler.driver(asyncio.get_running_loop()).lateness = NotedLateness()
 
-    def arm() -> None:
-        if dh._runner is not None:
-            dh._runner.run(arm_on_loop(), timeout=30)
+    if mode == "background":
+        bench.start = dh.start_background
 
-    bench.start = dh.start_background
+        def arm() -> None:
+            if dh._runner is not None:
+                dh._runner.run(arm_on_loop(), timeout=30)
+
+    else:
+        loop = loop_in_thread(mode)
+        bench.start = lambda: asyncio.run_coroutine_threadsafe(dh.start(), loop).result(60)
+
+        def arm() -> None:
+            asyncio.run_coroutine_threadsafe(arm_on_loop(), loop).result(30)
+
     bench.arm = arm
     bench.unhealthy = lambda: sum(
         1 for status in dh.snapshot.endpoints.values() if status.healthy is False
     )
-    bench.schedule_lateness = lambda: [
-        value for runner in dh._scheduler.runners.values() for value in (runner.lateness or [])
-    ]
+    bench.details = lambda: count_details(dh.snapshot.endpoints.values())
+    bench.schedule_lateness = lambda: list(late)
+    bench.missed = lambda: dh.snapshot.schedule.missed
     return bench
 
 
@@ -167,18 +253,18 @@ def dephealth(mode: str, checker: str, endpoints: int, port: int) -> Bench:
         bench.start = dh.start_sync
     else:
         # asyncio mode: the checks run on a loop of their own in one thread, as in an app.
-        loop = asyncio.new_event_loop()
-        threading.Thread(target=loop.run_forever, daemon=True).start()
+        loop = loop_in_thread("uvloop" if mode == "uvloop" else "asyncio")
         bench.start = lambda: asyncio.run_coroutine_threadsafe(dh.start(), loop).result(60)
     bench.unhealthy = lambda: sum(
         1 for status in dh.health_details().values() if status.healthy is False
     )
+    bench.details = lambda: count_details(dh.health_details().values())
     return bench
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lib", choices=["ours", "dephealth-async", "dephealth-thread"])
+    parser.add_argument("--lib", choices=LIBS, required=True)
     parser.add_argument("--checker", choices=["noop", "tcp"], default="noop")
     parser.add_argument("--endpoints", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=4.0)
@@ -193,8 +279,9 @@ def main() -> None:
     sys.unraisablehook = lambda hook: unraisable.append(type(hook.exc_value).__name__)
 
     threads_before = threading.active_count()
-    if args.lib == "ours":
-        bench = ours(args.checker, args.endpoints, args.port)
+    if args.lib.startswith("ours"):
+        mode = args.lib.partition("-")[2] or "background"
+        bench = ours(mode, args.checker, args.endpoints, args.port)
     else:
         bench = dephealth(args.lib.split("-")[1], args.checker, args.endpoints, args.port)
     started = time.monotonic()
@@ -224,6 +311,7 @@ def main() -> None:
         "seconds": round(wall, 3),
         "start_seconds": round(start_seconds, 3),
         "checks": checks,
+        "checks_per_second": round(checks / wall, 1),
         "expected_checks": round(args.endpoints * wall / INTERVAL),
         "endpoints_never_checked": never,
         "cpu_ms": round(cpu * 1000, 1),
@@ -241,6 +329,9 @@ def main() -> None:
         "thread_death_errors": sorted(set(deaths)),
         "unraisable_errors": len(unraisable),
         "unhealthy": bench.unhealthy(),
+        "details": bench.details(),
+        "missed_slots": bench.missed(),
+        "loop": Recorder.loop_module,
         "fd_limit": hard,
     }
     print(json.dumps(result), flush=True)

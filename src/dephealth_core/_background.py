@@ -1,10 +1,11 @@
 """The background runner: one daemon thread per process with its own event loop.
 
 Sync apps (Flask, Django under WSGI) start their engines here. The runner is created lazily
-and shared by every engine of the process. It knows the engines it runs only as
-:class:`~dephealth_core.typing.BackgroundService`: at interpreter exit they are stopped and the
-thread joined, bounded. In a forked child :mod:`._fork` drops the parent's runner and starts
-the tracked engines again.
+and shared by every engine of the process; its loop is uvloop's when uvloop is installed (the
+``uvloop`` extra: a cheaper loop for the checks), asyncio's otherwise. It knows the engines it
+runs only as :class:`~dephealth_core.typing.BackgroundService`: at interpreter exit they are
+stopped and the thread joined, bounded. In a forked child :mod:`._fork` drops the parent's
+runner and starts the tracked engines again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ T = TypeVar("T")
 _tracked: weakref.WeakSet[BackgroundService] = weakref.WeakSet()
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new uvloop event loop when uvloop is installed, an asyncio one otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class BackgroundRunner:
     """An event loop running in one daemon thread."""
 
@@ -36,7 +46,7 @@ class BackgroundRunner:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="dephealth-checker", daemon=True)
         self.thread.start()

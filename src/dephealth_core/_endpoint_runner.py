@@ -1,13 +1,12 @@
-"""``EndpointRunner``: runs the checks of one endpoint on an event loop.
+"""``EndpointRunner``: how one endpoint's check starts, and what its outcome becomes.
 
-Each endpoint has one long-lived task: it sleeps until its next due time, runs one check
-under the timeout, records the result, and moves the due time on by one interval from the
-*scheduled* start, so lateness does not accumulate. A check that overruns its interval is
-followed at once by the next one, never overlapped by it.
-
-Due times are aligned up to a 10 ms grid. Endpoints due within the same 10 ms then wake in one
-turn of the event loop, which at a thousand endpoints divides the scheduling cost by several
-times; a check starts at most 10 ms after its unaligned due time.
+The runner holds the endpoint's checker and settings and its place in the
+:class:`~._driver.CheckDriver` (a :class:`~._driver.Job`), which decides when a check starts
+and when it has run out of time. A checker with ``begin_check(endpoint, done)`` (the TCP
+checker) starts without a task; a coroutine checker runs in a task of its own (started eagerly
+on Python 3.12+); a blocking checker runs in the scheduler's thread pool. A blocking check that
+outlives its timeout keeps running in its thread: the next check of the endpoint waits for it
+rather than overlapping it.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._classify import classify
 from ._dependency import Checker, Endpoint
+from ._driver import EAGER_TASKS, Done, Job
 from ._exceptions import CheckError
 from ._settings import CheckSettings
 
@@ -32,24 +31,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dephealth")
 
-#: Due times are aligned up to multiples of this many seconds (see the module docstring).
-GRID = 0.01
-
-
-def align(moment: float) -> float:
-    """``moment`` rounded up to the scheduling grid."""
-    return math.ceil(moment / GRID) * GRID
-
 
 class CheckResult:
-    """What one check produced: a detail, its latency, and the exception if it failed."""
+    """What one check produced: a detail, its latency, its start lateness, the exception."""
 
-    __slots__ = ("detail", "error", "latency")
+    __slots__ = ("detail", "error", "latency", "lateness")
 
-    def __init__(self, detail: str, latency: float, error: BaseException | None) -> None:
+    def __init__(
+        self, detail: str, latency: float, error: BaseException | None, lateness: float = 0.0
+    ) -> None:
         self.detail = detail
         self.latency = latency
         self.error = error
+        self.lateness = lateness
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -66,7 +60,7 @@ def describe_error(error: BaseException | None) -> str:
 
 
 class EndpointRunner:
-    """Checks one endpoint: holds its checker, settings and task (its status is the recorder's)."""
+    """Checks one endpoint: its checker, settings and driver job (its status: the recorder)."""
 
     def __init__(
         self,
@@ -74,22 +68,22 @@ class EndpointRunner:
         checker: Checker,
         settings: CheckSettings,
         executor: Callable[[], Executor],
+        record: Callable[[EndpointRunner, CheckResult], None],
     ) -> None:
         self.endpoint = endpoint
         self.checker = checker
         self.settings = settings
         self.is_async = inspect.iscoroutinefunction(checker.check)
         self._executor = executor
+        self._record = record
+        self._begin_check: Callable[[Endpoint, Done], Callable[[], object] | None] | None = getattr(
+            checker, "begin_check", None
+        )
         self._pool_stats: Callable[[], PoolStats | None] | None = getattr(
             checker, "pool_stats", None
         )
-        self.task: asyncio.Task[None] | None = None
-        # A sync check keeps running in its thread after a timeout; the next check waits
-        # for it rather than overlapping it.
+        self.job = Job(self.begin, settings.interval, settings.timeout, self._on_result)
         self._leftover: asyncio.Future[Any] | None = None
-        self._lock: asyncio.Lock | None = None
-        self.lateness: list[float] | None = None
-        self.stopping = False
         #: ``time.monotonic()`` when the check in flight started (read by ``alive()``).
         self.in_flight_since: float | None = None
 
@@ -102,79 +96,56 @@ class EndpointRunner:
         except Exception:
             return None
 
-    async def run_forever(
-        self, first_due: float, record: Callable[[EndpointRunner, CheckResult], None]
-    ) -> None:
-        """Check at every interval from ``first_due`` (loop time) until cancelled."""
+    def begin(self, done: Done) -> Callable[[], object] | None:
+        """Start one check; ``done`` gets its outcome. Returns how to abort it, if it runs on."""
+        self.in_flight_since = time.monotonic()
+        if self._begin_check is not None:
+            return self._begin_check(self.endpoint, done)
         loop = asyncio.get_running_loop()
-        interval = self.settings.interval
-        due = align(first_due)
-        while True:
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if self.stopping:
-                return
-            if self.lateness is not None:
-                self.lateness.append(loop.time() - due)
-            await self.check_once(record)
-            due = align(due + interval)
-            now = loop.time()
-            if due < now:
-                due = now
+        if EAGER_TASKS:
+            task = asyncio.Task(self._run(done), loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+        else:
+            task = loop.create_task(self._run(done))
+        return None if task.done() else task.cancel
 
-    async def check_once(self, record: Callable[[EndpointRunner, CheckResult], None]) -> None:
-        """Run one check (waiting for one already in flight) and record its result."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            self.in_flight_since = time.monotonic()
-            try:
-                result = await self._execute()
-            finally:
-                self.in_flight_since = None
-            record(self, result)
-
-    async def _execute(self) -> CheckResult:
-        loop = asyncio.get_running_loop()
-        timeout = self.settings.timeout
-        started = loop.time()
-        deadline = asyncio.timeout(timeout)
+    async def _run(self, done: Done) -> None:
         try:
-            async with deadline:
-                if self._leftover is not None and not self._leftover.done():
-                    await asyncio.wait((self._leftover,))
-                self._leftover = None
-                if self.is_async:
-                    await self.checker.check(self.endpoint)  # type: ignore[misc]
-                else:
-                    future = loop.run_in_executor(
-                        self._executor(), self.checker.check, self.endpoint
-                    )
-                    self._leftover = future
-                    await asyncio.shield(future)
-                    self._leftover = None
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if self._leftover is not None:
-                self._leftover.add_done_callback(_consume_result)
-            if deadline.expired():
-                # The checker swallowed our timeout's cancellation and raised something else:
-                # take the cancel request back, or it would kill this endpoint's task at its
-                # next await (Python 3.11 leaves it pending).
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    task.uncancel()
-                return CheckResult("timeout", loop.time() - started, exc)
-            return CheckResult(classify(exc), loop.time() - started, exc)
-        return CheckResult("ok", loop.time() - started, None)
+            if self.is_async:
+                await self.checker.check(self.endpoint)  # type: ignore[misc]
+            else:
+                await self._run_blocking()
+        except (Exception, asyncio.CancelledError) as exc:
+            done(exc)
+        else:
+            done(None)
 
-    async def wait_idle(self) -> None:
-        """Wait for a check that is in flight (scheduled or from ``check_now``)."""
-        if self._lock is not None:
-            async with self._lock:
-                pass
+    async def _run_blocking(self) -> None:
+        if self._leftover is not None and not self._leftover.done():
+            await asyncio.wait((self._leftover,))
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor(), self.checker.check, self.endpoint)
+        self._leftover = future
+        try:
+            await asyncio.shield(future)
+        except BaseException:
+            future.add_done_callback(_consume_result)
+            raise
+        self._leftover = None
+
+    def _on_result(
+        self, error: BaseException | None, latency: float, lateness: float, timed_out: bool
+    ) -> None:
+        self.in_flight_since = None
+        if timed_out:
+            # Whatever the checker made of the cancellation (some wrap it in their own error).
+            detail = "timeout"
+        elif error is None:
+            detail = "ok"
+        elif isinstance(error, asyncio.CancelledError):
+            return  # stopped or removed: no result
+        else:
+            detail = classify(error)
+        self._record(self, CheckResult(detail, latency, error, lateness))
 
     async def close(self) -> None:
         """Release what the checker holds; errors are logged, never raised."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import _config
 from ._background import BackgroundRunner, track_background, untrack_background
 from ._dependency import Dependency
+from ._driver import DEFAULT_MAX_IN_FLIGHT
 from ._endpoint_table import EndpointTable, PreparedDependency
 from ._endpoint_table import require_dependency as _require_dependency
 from ._exceptions import ConfigError, StateError
@@ -53,6 +54,8 @@ class DependencyHealth:
         metrics: ``False`` exports no metrics at all.
         environ: where ``DEPHEALTH_*`` variables are read (default: ``os.environ``).
         sync_workers: size of the thread pool that runs blocking checks.
+        max_in_flight: how many checks may run at once; checks due beyond it wait (and show
+            as lateness), their timeouts counting from when they start.
 
     Raises:
         ConfigError: for any invalid setting, naming the dependency and the field.
@@ -72,6 +75,7 @@ class DependencyHealth:
         metrics: bool = True,
         environ: Mapping[str, str] | None = None,
         sync_workers: int = 4,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         env = os.environ if environ is None else environ
         for dependency in dependencies:
@@ -101,6 +105,12 @@ class DependencyHealth:
         )
         if not isinstance(sync_workers, int) or isinstance(sync_workers, bool) or sync_workers < 1:
             raise ConfigError("must be a positive integer", field="sync_workers")
+        if (
+            not isinstance(max_in_flight, int)
+            or isinstance(max_in_flight, bool)
+            or max_in_flight < 1
+        ):
+            raise ConfigError("must be a positive integer", field="max_in_flight")
         self._sync_workers = sync_workers
         self._environ = env
         merged = merged_settings.dependencies
@@ -112,9 +122,13 @@ class DependencyHealth:
         self._activated = False
         self._runner: BackgroundRunner | None = None
         self._recorder = Recorder(self._after_record)
-        self._scheduler = Scheduler(self._recorder, sync_workers)
+        self._scheduler = Scheduler(self._recorder, sync_workers, max_in_flight)
         self._publisher = SnapshotPublisher(
-            self.name, self.group, lambda: self._recorder.statuses, lambda: self._state
+            self.name,
+            self.group,
+            lambda: self._recorder.statuses,
+            lambda: self._state,
+            self._scheduler.schedule_stats,
         )
         self._liveness = Liveness()
         self.collector = DependencyMetrics(self, registry) if metrics else None

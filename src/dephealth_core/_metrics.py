@@ -19,7 +19,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 
 from ._exceptions import ConfigError
-from ._snapshot import EndpointStatus
+from ._snapshot import EndpointStatus, ScheduleStats
 from ._status import STATUS_CATEGORIES
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ DETAIL = "app_dependency_status_detail"
 POOL = "dephealth_pool_connections"
 LAST_SUCCESS = "dephealth_last_success_timestamp_seconds"
 TRANSITIONS = "dephealth_transitions"
+LATENESS = "dephealth_check_lateness_seconds"
+MISSED = "dephealth_checks_missed"
 
 HELP = {
     HEALTH: "Health status of a dependency (1 = healthy, 0 = unhealthy)",
@@ -41,6 +43,8 @@ HELP = {
     POOL: "Connections of the application pool a check borrows from, by state",
     LAST_SUCCESS: "Unix time of the last successful check",
     TRANSITIONS: "Changes of health state since the checks started",
+    LATENESS: "How long after its scheduled time each check started, in seconds",
+    MISSED: "Scheduled checks skipped because the engine was a whole interval behind",
 }
 
 
@@ -97,6 +101,8 @@ class DependencyMetrics(Collector):
         yield GaugeMetricFamily(POOL, HELP[POOL])
         yield GaugeMetricFamily(LAST_SUCCESS, HELP[LAST_SUCCESS])
         yield CounterMetricFamily(TRANSITIONS, HELP[TRANSITIONS])
+        yield HistogramMetricFamily(LATENESS, HELP[LATENESS])
+        yield CounterMetricFamily(MISSED, HELP[MISSED])
 
     def collect(self) -> Iterator[Metric]:
         """Build the families from the latest snapshot."""
@@ -140,3 +146,20 @@ class DependencyMetrics(Collector):
             yield pool
         yield last_success
         yield transitions
+        yield from _schedule_families(snapshot.name, snapshot.group, snapshot.schedule)
+
+
+def _schedule_families(service: str, group: str, schedule: ScheduleStats) -> Iterator[Metric]:
+    """The engine's own lateness, one series set per engine (labels ``name``, ``group``)."""
+    lateness = HistogramMetricFamily(LATENESS, HELP[LATENESS])
+    missed = CounterMetricFamily(MISSED, HELP[MISSED])
+    if schedule.lateness.count:
+        labels = {"name": service, "group": group}
+        histogram = schedule.lateness
+        for bound, count in histogram.cumulative():
+            lateness.add_sample(f"{LATENESS}_bucket", {**labels, "le": bound}, count)
+        lateness.add_sample(f"{LATENESS}_count", labels, float(histogram.count))
+        lateness.add_sample(f"{LATENESS}_sum", labels, histogram.total)
+        missed.add_sample(f"{MISSED}_total", labels, float(schedule.missed))
+    yield lateness
+    yield missed

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from ._snapshot import EndpointStatus, Snapshot
+from ._snapshot import EndpointStatus, ScheduleStats, Snapshot
 
 #: The longest a latency-only result waits before it is visible in a snapshot.
 ROUTINE_DELAY = 0.25
@@ -29,6 +29,7 @@ class SnapshotPublisher:
         group: the service group.
         statuses: reads the recorder's current statuses.
         lifecycle: reads the engine's state (``"running"``, ``"stopping"``...).
+        schedule: reads the scheduler's lateness figures (``None`` before the checks start).
     """
 
     def __init__(
@@ -37,8 +38,10 @@ class SnapshotPublisher:
         group: str,
         statuses: Callable[[], Mapping[str, EndpointStatus]],
         lifecycle: Callable[[], str],
+        schedule: Callable[[], ScheduleStats | None] = lambda: None,
     ) -> None:
         self._name = name
+        self._schedule = schedule
         self._group = group
         self._statuses = statuses
         self._lifecycle = lifecycle
@@ -95,4 +98,5 @@ class SnapshotPublisher:
             endpoints=MappingProxyType(dict(self._statuses())),
             running=state == "running",
             stopping=state == "stopping",
+            schedule=self._schedule() or ScheduleStats(),
         )

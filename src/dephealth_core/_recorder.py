@@ -133,6 +133,7 @@ class Recorder:
             + (1 if changed and previous.healthy is not None else 0),
             pool=runner.pool_stats(),
             histogram=previous.histogram.observe(result.latency),
+            lateness=result.lateness,
         )
         self._statuses[key] = current
         self._after_record(changed or status != previous.status or result.detail != previous.detail)

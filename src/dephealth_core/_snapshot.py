@@ -7,6 +7,7 @@ rendered responses can be cached per version.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,11 +45,8 @@ class LatencyHistogram:
 
     def observe(self, seconds: float) -> LatencyHistogram:
         """Return a new histogram with one more observation."""
-        index = len(LATENCY_BUCKETS)
-        for i, bound in enumerate(LATENCY_BUCKETS):
-            if seconds <= bound:
-                index = i
-                break
+        # bisect_left: a value equal to a bound falls in that bound's bucket (``le``).
+        index = bisect_left(LATENCY_BUCKETS, seconds)
         counts = list(self.counts)
         counts[index] += 1
         return LatencyHistogram(tuple(counts), self.total + seconds, self.count + 1)
@@ -92,6 +90,7 @@ class EndpointStatus:
     transitions: int = 0
     pool: PoolStats | None = None
     histogram: LatencyHistogram = field(default_factory=LatencyHistogram, repr=False)
+    lateness: float = 0.0
 
     @property
     def key(self) -> str:
@@ -118,6 +117,7 @@ class EndpointStatus:
             "last_checked_at": _iso(self.last_checked_at),
             "labels": dict(self.labels),
         }
+        data["lateness_ms"] = round(self.lateness * 1000.0, 3)
         if self.pool is not None:
             data["pool"] = self.pool.to_dict()
         return data
@@ -130,6 +130,21 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleStats:
+    """How late the engine's checks start against their slots, since the checks started.
+
+    Attributes:
+        lateness: start lateness of every scheduled check (same buckets as latency).
+        missed: slots skipped because the engine was a whole interval or more behind.
+        last: the start lateness of the latest check, seconds.
+    """
+
+    lateness: LatencyHistogram = field(default_factory=LatencyHistogram)
+    missed: int = 0
+    last: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Every endpoint's status at one moment, plus the engine's lifecycle flags.
 
@@ -139,6 +154,7 @@ class Snapshot:
         endpoints: endpoint key -> status, in declaration order.
         running: checks are scheduled.
         stopping: shutdown has begun (readiness fails from then on).
+        schedule: lateness of check starts and missed slots.
     """
 
     version: int
@@ -147,6 +163,7 @@ class Snapshot:
     endpoints: Mapping[str, EndpointStatus]
     running: bool = False
     stopping: bool = False
+    schedule: ScheduleStats = field(default_factory=ScheduleStats)
 
     def dependencies(self) -> dict[str, list[EndpointStatus]]:
         """Endpoints grouped by dependency name, in declaration order."""

@@ -79,3 +79,23 @@ async def test_multi_host_url_checks_each_endpoint() -> None:
         f"pair:127.0.0.1:{closed}": "connection_refused",
     }
     assert dh.health() == {"pair": False}
+
+
+async def test_an_ip_endpoint_is_checked_without_a_task() -> None:
+    """The engine's fast path connects on a raw socket: no task is created for the check."""
+    import socket
+
+    from dephealth_core import Endpoint
+    from dephealth_core.checks._tcp import TcpChecker
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[BaseException | None] = loop.create_future()
+        endpoint = Endpoint("raw", "tcp", "127.0.0.1", str(port), critical=True)
+        tasks_before = len(asyncio.all_tasks())
+        TcpChecker().begin_check(endpoint, outcome.set_result)
+        assert len(asyncio.all_tasks()) == tasks_before
+        assert await asyncio.wait_for(outcome, 10) is None

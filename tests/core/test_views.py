@@ -156,6 +156,7 @@ def test_details_json_matches_the_contract() -> None:
         "critical": True,
         "last_checked_at": "2026-11-21T12:00:00.000Z",
         "labels": {},
+        "lateness_ms": 0.0,
     }
     assert data["cache:r:5432"]["healthy"] is None
     assert data["cache:r:5432"]["last_checked_at"] is None
