@@ -158,7 +158,7 @@ def edges(prometheus: PrivatePrometheus) -> dict[tuple[str, str], float]:
 
 
 def alert_evaluations(prometheus: PrivatePrometheus) -> str:
-    (group,) = [g for g in prometheus.api("rules")["groups"] if g["name"] == "dephealth.alerts"]
+    (group,) = [g for g in prometheus.api("rules")["groups"] if g["name"] == "dephealth"]
     evaluated: str = group["lastEvaluation"]
     return evaluated
 
