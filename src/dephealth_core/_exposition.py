@@ -9,13 +9,25 @@ while the endpoint exists, and each sample is one string join.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from prometheus_client import utils
+from prometheus_client import generate_latest, utils
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import CollectorRegistry
 
-from ._metrics import DETAIL, HEALTH, HELP, LAST_SUCCESS, LATENCY, POOL, STATUS, TRANSITIONS
+from ._metrics import (
+    DETAIL,
+    HEALTH,
+    HELP,
+    LAST_SUCCESS,
+    LATENCY,
+    POOL,
+    STATUS,
+    TRANSITIONS,
+    schedule_families,
+)
 from ._snapshot import LATENCY_BUCKETS, EndpointStatus, Snapshot
 from ._status import STATUS_CATEGORIES
 
@@ -62,6 +74,16 @@ def _labels(service: str, group: str, status: EndpointStatus) -> _Labels:
 def _header(name: str, kind: str, documentation: str) -> str:
     text = documentation.replace("\\", r"\\").replace("\n", r"\n")
     return f"# HELP {name} {text}\n# TYPE {name} {kind}\n"
+
+
+class _Families:
+    """A registry-shaped holder of ready families, for ``generate_latest``."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
 
 
 class ExpositionRenderer:
@@ -137,4 +159,7 @@ class ExpositionRenderer:
         out.append(_header(transitions, "counter", HELP[TRANSITIONS]))
         for status, labels in rows:
             out.append(f"{transitions}{{{labels.plain}}} {go(status.transitions)}\n")
-        return "".join(out).encode("utf-8")
+        # The engine's own schedule families are a handful of samples: prometheus_client
+        # writes them itself.
+        schedule = _Families(schedule_families(snapshot.name, snapshot.group, snapshot.schedule))
+        return "".join(out).encode("utf-8") + generate_latest(cast(CollectorRegistry, schedule))

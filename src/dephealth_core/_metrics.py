@@ -146,10 +146,10 @@ class DependencyMetrics(Collector):
             yield pool
         yield last_success
         yield transitions
-        yield from _schedule_families(snapshot.name, snapshot.group, snapshot.schedule)
+        yield from schedule_families(snapshot.name, snapshot.group, snapshot.schedule)
 
 
-def _schedule_families(service: str, group: str, schedule: ScheduleStats) -> Iterator[Metric]:
+def schedule_families(service: str, group: str, schedule: ScheduleStats) -> Iterator[Metric]:
     """The engine's own lateness, one series set per engine (labels ``name``, ``group``)."""
     lateness = HistogramMetricFamily(LATENESS, HELP[LATENESS])
     missed = CounterMetricFamily(MISSED, HELP[MISSED])
