@@ -40,11 +40,11 @@ from tests.support.fault_proxy import ThreadedFaultProxy
 from tests.support.ports import free_port
 from tests.support.servers import KafkaBroker, ServerNotInstalled
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.ldap]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.ldap, pytest.mark.timeout(400)]
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 6
-DEADLINE = 120.0  # seconds to reach a scenario's state; one check takes at most 6 + 5 s
+DEADLINE = 90.0  # seconds to reach a scenario's state; one check takes at most 6 + 5 s
 LOG_CONFIG = {
     "version": 1,
     "disable_existing_loggers": False,

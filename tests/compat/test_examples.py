@@ -23,7 +23,7 @@ from tests.support.fault_proxy import ThreadedFaultProxy
 from tests.support.ports import free_port
 from tests.support.servers import KafkaBroker
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 EXAMPLES = "tests.compat.examples"
 
