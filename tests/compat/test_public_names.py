@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pytest
 
@@ -36,9 +37,25 @@ CASES = [
 ]
 
 
+def typed_keywords(ours: Callable[..., Any]) -> dict[str, bool]:
+    """The keywords a ``**kwargs: Unpack[SomeTypedDict]`` parameter declares: name -> required."""
+    target = ours.__init__ if inspect.isclass(ours) else ours  # type: ignore[misc]
+    try:
+        hints = typing.get_type_hints(target, include_extras=True)
+    except Exception:
+        return {}
+    for param in inspect.signature(ours).parameters.values():
+        hint = hints.get(param.name)
+        if param.kind is inspect.Parameter.VAR_KEYWORD and typing.get_origin(hint) is Unpack:
+            (typed,) = typing.get_args(hint)
+            return {key: key in typed.__required_keys__ for key in typing.get_type_hints(typed)}
+    return {}
+
+
 def signature_problems(ours: Callable[..., Any], expected: tuple[P, ...]) -> list[str]:
     """What a call written for dephealth's parameters ``expected`` would break on in ``ours``."""
     params = [p for p in inspect.signature(ours).parameters.values() if p.name != "self"]
+    typed = typed_keywords(ours)
     positional = [p for p in params if p.kind in _POSITIONAL]
     by_name = {p.name: p for p in params}
     has_var_pos = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
@@ -62,6 +79,10 @@ def signature_problems(ours: Callable[..., Any], expected: tuple[P, ...]) -> lis
                 continue
             index += 1
         theirs = by_name.get(exp.name)
+        if theirs is None and exp.kind == "kw" and exp.name in typed:
+            if not exp.required and typed[exp.name]:
+                problems.append(f"{exp.name}: optional in dephealth, required in ours")
+            continue
         if theirs is None or theirs.kind not in _BY_NAME:
             problems.append(f"{exp.name}: not accepted as a keyword")
             continue
@@ -167,3 +188,18 @@ def test_signature_problems_reports_each_kind_of_break() -> None:
     assert any(p.startswith("f:") for p in problems)
     assert any(p.startswith("d:") for p in problems)
     assert not any(p.startswith(("a:", "e:")) for p in problems)
+
+
+class _Common(TypedDict, total=False):
+    timeout: float
+    labels: dict[str, str]
+
+
+def test_typed_keyword_arguments_count_as_accepted() -> None:
+    """``**common: Unpack[TypedDict]`` accepts the keywords the TypedDict declares."""
+
+    def ours(name: str, *, critical: bool, **common: Unpack[_Common]) -> None: ...
+
+    expected = (P("name", "pos", required=True), P("critical", "kw", required=True))
+    assert signature_problems(ours, (*expected, P("timeout", "kw"), P("labels", "kw"))) == []
+    assert signature_problems(ours, (*expected, P("interval", "kw"))) != []
