@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import _config
 from ._background import BackgroundRunner, track_background, untrack_background
-from ._dependency import Dependency
+from ._dependency import Dependency, Endpoint
+from ._endpoint_calls import EndpointCalls
 from ._endpoint_table import EndpointTable, PreparedDependency
 from ._endpoint_table import require_dependency as _require_dependency
 from ._exceptions import ConfigError, StateError
@@ -53,6 +54,7 @@ class DependencyHealth:
         metrics: ``False`` exports no metrics at all.
         environ: where ``DEPHEALTH_*`` variables are read (default: ``os.environ``).
         sync_workers: size of the thread pool that runs blocking checks.
+        log: the logger of check failures and recoveries (default: ``dephealth``).
 
     Raises:
         ConfigError: for any invalid setting, naming the dependency and the field.
@@ -72,6 +74,7 @@ class DependencyHealth:
         metrics: bool = True,
         environ: Mapping[str, str] | None = None,
         sync_workers: int = 4,
+        log: logging.Logger | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         for dependency in dependencies:
@@ -111,7 +114,8 @@ class DependencyHealth:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._activated = False
         self._runner: BackgroundRunner | None = None
-        self._recorder = Recorder(self._after_record)
+        self._recorder = Recorder(self._after_record, log)
+        self._endpoint_calls = EndpointCalls(self)
         self._scheduler = Scheduler(self._recorder, sync_workers)
         self._publisher = SnapshotPublisher(
             self.name, self.group, lambda: self._recorder.statuses, lambda: self._state
@@ -282,6 +286,14 @@ class DependencyHealth:
             return
         runner.run(self.stop(timeout=timeout - 1.0), timeout=timeout)
 
+    def start_sync(self) -> None:
+        """dephealth's name for :meth:`start_background`."""
+        self.start_background()
+
+    def stop_sync(self) -> None:
+        """dephealth's name for :meth:`stop_background`."""
+        self.stop_background()
+
     def check_now_background(self, timeout: float = 60.0) -> dict[str, EndpointStatus]:
         """:meth:`check_now` from a thread with no running loop (Django, Flask, scripts)."""
         runner = self._runner if self._runner is not None else BackgroundRunner.get()
@@ -323,6 +335,40 @@ class DependencyHealth:
             self._apply_add(prepared)
 
         self._call_on_loop(apply)
+
+    # dephealth's endpoint-level calls (``_endpoint_calls``); the async forms run on the loop.
+
+    async def add_endpoint(
+        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
+    ) -> None:
+        """Check ``endpoint`` with ``checker`` (idempotent); ``StateError`` unless running."""
+        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
+
+    async def remove_endpoint(self, dep_name: str, host: str, port: str) -> None:
+        """Stop checking one endpoint and drop its series (idempotent)."""
+        self._endpoint_calls.remove(dep_name, host, port)
+
+    async def update_endpoint(
+        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
+    ) -> None:
+        """Replace an endpoint; ``EndpointNotFoundError`` when the old one is not checked."""
+        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
+
+    def add_endpoint_sync(
+        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
+    ) -> None:
+        """:meth:`add_endpoint` from any thread, for instances started with :meth:`start_sync`."""
+        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
+
+    def remove_endpoint_sync(self, dep_name: str, host: str, port: str) -> None:
+        """:meth:`remove_endpoint` from any thread."""
+        self._endpoint_calls.remove(dep_name, host, port)
+
+    def update_endpoint_sync(
+        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
+    ) -> None:
+        """:meth:`update_endpoint` from any thread."""
+        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
 
     def _prepare_added(self, dependency: Dependency) -> PreparedDependency:
         _require_dependency(dependency)
