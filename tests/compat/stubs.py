@@ -30,9 +30,9 @@ class _HttpAuth:
 
 
 class HttpStub:
-    """The conformance HTTP stub on 127.0.0.1, in a thread."""
+    """The conformance HTTP stub on 127.0.0.1, in a thread; it answers on ``health_path``."""
 
-    def __init__(self) -> None:
+    def __init__(self, health_path: str = "/health") -> None:
         self._lock = threading.Lock()
         self._auth = _HttpAuth()
         self._required_host: str | None = None
@@ -43,7 +43,7 @@ class HttpStub:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.split("?", 1)[0] != "/health":
+                if self.path.split("?", 1)[0] != health_path:
                     self._answer(404, b'{"error":"not found"}')
                     return
                 code = stub._verdict(dict(self.headers.items()))

@@ -69,11 +69,11 @@ def test_multi_dependency_example(
     postgres_dsn: str,
     redis_url: str,
     kafka_broker: KafkaBroker,
-    http_stub: HttpStub,
     tmp_path: Path,
 ) -> None:
     """docs/examples/multi-dependency: pools built in the app's lifespan, its own /readyz and
     /healthz routes. Its /readyz (all dependencies) keeps answering, not ours (critical only)."""
+    http_stub = HttpStub(health_path="/healthz").start()
     http_stub.require_bearer("my-service-token")
     with ThreadedFaultProxy("127.0.0.1", 6379) as redis:
         env = {
@@ -98,6 +98,7 @@ def test_multi_dependency_example(
             details = served.get("/healthz").json()
             assert details["redis-cache:redis.cache:6379"]["healthy"] is False
             assert len(served.warnings_about("/readyz")) == 1
+    http_stub.close()
 
 
 def test_dynamic_endpoints_example(http_stub: HttpStub, tmp_path: Path) -> None:
