@@ -153,6 +153,45 @@ class EndpointCalls:
             raise StateError("the checks are not running: call start() or start_sync() first")
 
 
+class EndpointCallsMixin:
+    """dephealth's endpoint-level methods of ``DependencyHealth``; the async forms run on the
+    loop, the ``_sync`` ones from any thread (for instances started with ``start_sync``)."""
+
+    _endpoint_calls: EndpointCalls
+
+    async def add_endpoint(
+        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
+    ) -> None:
+        """Check ``endpoint`` with ``checker`` (idempotent); ``StateError`` unless running."""
+        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
+
+    async def remove_endpoint(self, dep_name: str, host: str, port: str) -> None:
+        """Stop checking one endpoint and drop its series (idempotent)."""
+        self._endpoint_calls.remove(dep_name, host, port)
+
+    async def update_endpoint(
+        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
+    ) -> None:
+        """Replace an endpoint; ``EndpointNotFoundError`` when the old one is not checked."""
+        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
+
+    def add_endpoint_sync(
+        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
+    ) -> None:
+        """:meth:`add_endpoint` from any thread, for instances started with :meth:`start_sync`."""
+        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
+
+    def remove_endpoint_sync(self, dep_name: str, host: str, port: str) -> None:
+        """:meth:`remove_endpoint` from any thread."""
+        self._endpoint_calls.remove(dep_name, host, port)
+
+    def update_endpoint_sync(
+        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
+    ) -> None:
+        """:meth:`update_endpoint` from any thread."""
+        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
+
+
 def _check_type(dep_name: str, dep_type: object) -> str:
     try:
         return DependencyType(str(dep_type)).value

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import _config
 from ._background import BackgroundRunner, track_background, untrack_background
-from ._dependency import Dependency, Endpoint
-from ._endpoint_calls import EndpointCalls
+from ._dependency import Dependency
+from ._endpoint_calls import EndpointCalls, EndpointCallsMixin
 from ._endpoint_table import EndpointTable, PreparedDependency
 from ._endpoint_table import require_dependency as _require_dependency
 from ._exceptions import ConfigError, StateError
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dephealth")
 
 
-class DependencyHealth:
+class DependencyHealth(EndpointCallsMixin):
     """Checks a service's dependencies in the background and keeps their state.
 
     Args:
@@ -335,40 +335,6 @@ class DependencyHealth:
             self._apply_add(prepared)
 
         self._call_on_loop(apply)
-
-    # dephealth's endpoint-level calls (``_endpoint_calls``); the async forms run on the loop.
-
-    async def add_endpoint(
-        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
-    ) -> None:
-        """Check ``endpoint`` with ``checker`` (idempotent); ``StateError`` unless running."""
-        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
-
-    async def remove_endpoint(self, dep_name: str, host: str, port: str) -> None:
-        """Stop checking one endpoint and drop its series (idempotent)."""
-        self._endpoint_calls.remove(dep_name, host, port)
-
-    async def update_endpoint(
-        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
-    ) -> None:
-        """Replace an endpoint; ``EndpointNotFoundError`` when the old one is not checked."""
-        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
-
-    def add_endpoint_sync(
-        self, dep_name: str, dep_type: str, critical: bool, endpoint: Endpoint, checker: Any
-    ) -> None:
-        """:meth:`add_endpoint` from any thread, for instances started with :meth:`start_sync`."""
-        self._endpoint_calls.add(dep_name, dep_type, critical, endpoint, checker)
-
-    def remove_endpoint_sync(self, dep_name: str, host: str, port: str) -> None:
-        """:meth:`remove_endpoint` from any thread."""
-        self._endpoint_calls.remove(dep_name, host, port)
-
-    def update_endpoint_sync(
-        self, dep_name: str, old_host: str, old_port: str, new_endpoint: Endpoint, checker: Any
-    ) -> None:
-        """:meth:`update_endpoint` from any thread."""
-        self._endpoint_calls.update(dep_name, old_host, old_port, new_endpoint, checker)
 
     def _prepare_added(self, dependency: Dependency) -> PreparedDependency:
         _require_dependency(dependency)
