@@ -38,6 +38,8 @@ def _classify_one(exc: BaseException) -> str | None:
         return "dns_error"
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return "tls_error"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused"
     if isinstance(exc, OSError) and exc.errno is not None:
         return _ERRNO_DETAILS.get(exc.errno)
     return None

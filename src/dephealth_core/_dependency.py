@@ -21,14 +21,18 @@ from .checks._declaration import declared_keys, expectations, type_errors
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Endpoint:
-    """One checked address of a dependency: one series per metric family."""
+    """One checked address of a dependency: one series per metric family.
 
-    dependency: str
-    type: str
+    ``Endpoint(host, port, labels)`` is dephealth's shape (for ``add_endpoint`` and custom
+    checkers); the engine fills in the rest, keyword-only.
+    """
+
     host: str
     port: str
-    critical: bool
     labels: Mapping[str, str] = field(default_factory=dict)
+    dependency: str = field(default="", kw_only=True)
+    type: str = field(default="", kw_only=True)
+    critical: bool = field(default=False, kw_only=True)
 
     @property
     def key(self) -> str:

@@ -19,6 +19,7 @@ from . import _config
 from ._background import BackgroundRunner, track_background, untrack_background
 from ._dependency import Dependency
 from ._driver import DEFAULT_MAX_IN_FLIGHT
+from ._endpoint_calls import EndpointCalls, EndpointCallsMixin
 from ._endpoint_table import EndpointTable, PreparedDependency
 from ._endpoint_table import require_dependency as _require_dependency
 from ._exceptions import ConfigError, StateError
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dephealth")
 
 
-class DependencyHealth:
+class DependencyHealth(EndpointCallsMixin):
     """Checks a service's dependencies in the background and keeps their state.
 
     Args:
@@ -56,6 +57,7 @@ class DependencyHealth:
         sync_workers: size of the thread pool that runs blocking checks.
         max_in_flight: how many checks may run at once; checks due beyond it wait (and show
             as lateness), their timeouts counting from when they start.
+        log: the logger of check failures and recoveries (default: ``dephealth``).
 
     Raises:
         ConfigError: for any invalid setting, naming the dependency and the field.
@@ -76,6 +78,7 @@ class DependencyHealth:
         environ: Mapping[str, str] | None = None,
         sync_workers: int = 4,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        log: logging.Logger | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         for dependency in dependencies:
@@ -121,7 +124,8 @@ class DependencyHealth:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._activated = False
         self._runner: BackgroundRunner | None = None
-        self._recorder = Recorder(self._after_record)
+        self._recorder = Recorder(self._after_record, log)
+        self._endpoint_calls = EndpointCalls(self)
         self._scheduler = Scheduler(self._recorder, sync_workers, max_in_flight)
         self._publisher = SnapshotPublisher(
             self.name,
@@ -297,6 +301,14 @@ class DependencyHealth:
             self._state = "stopped"
             return
         runner.run(self.stop(timeout=timeout - 1.0), timeout=timeout)
+
+    def start_sync(self) -> None:
+        """dephealth's name for :meth:`start_background`."""
+        self.start_background()
+
+    def stop_sync(self) -> None:
+        """dephealth's name for :meth:`stop_background`."""
+        self.stop_background()
 
     def check_now_background(self, timeout: float = 60.0) -> dict[str, EndpointStatus]:
         """:meth:`check_now` from a thread with no running loop (Django, Flask, scripts)."""

@@ -5,6 +5,7 @@
     DepHealthError
     ├── ConfigError                 bad configuration, raised at construction
     ├── StateError                  a lifecycle call out of order (a second start())
+    ├── EndpointNotFoundError       update_endpoint() of an endpoint that is not checked
     └── CheckError                  a failed check, carrying its detail and status
         ├── CheckTimeout            timeout
         ├── ConnectionRefused       connection_error / connection_refused
@@ -16,6 +17,11 @@
         ├── Unhealthy               unhealthy (http_NNN, grpc_not_serving, ...)
         ├── PoolExhausted           error / pool_exhausted
         └── QueryError              error / query_error
+
+dephealth's names are the same classes: ``CheckTimeoutError`` is ``CheckTimeout``,
+``CheckConnectionRefusedError`` ``ConnectionRefused``, ``CheckDnsError`` ``DnsError``,
+``CheckAuthError`` ``AuthError``, ``CheckTlsError`` ``TlsError``, ``UnhealthyError``
+``Unhealthy``.
 
 A checker raises a ``CheckError`` (usually ``raise TlsError() from exc``); anything else that
 escapes a checker is classified by :func:`dephealth_core.classify` and, failing that, becomes
@@ -57,19 +63,41 @@ class StateError(DepHealthError, RuntimeError):
 
 
 class CheckError(DepHealthError):
-    """A failed check. ``detail`` is a contract detail value; ``status`` follows from it."""
+    """A failed check. ``detail`` is a contract detail value; ``status`` follows from it.
+
+    dephealth's call shape works too: ``CheckError(*args, status_category=, status_detail=)``,
+    read back as :attr:`status_category` and :attr:`status_detail`.
+    """
 
     detail: str = "error"
 
-    def __init__(self, message: str = "", *, detail: str | None = None):
-        if detail is not None:
-            self.detail = detail
-        super().__init__(message or self.detail)
+    def __init__(
+        self,
+        *args: object,
+        detail: str | None = None,
+        status_category: str | None = None,
+        status_detail: str | None = None,
+    ) -> None:
+        chosen = status_detail if status_detail is not None else detail
+        if chosen is not None:
+            self.detail = chosen
+        self._category = status_category
+        super().__init__(*(args if args and args != ("",) else (self.detail,)))
 
     @property
     def status(self) -> str:
-        """The status category of :attr:`detail`."""
-        return status_of(self.detail)
+        """The status category: the one given, else the category of :attr:`detail`."""
+        return self._category if self._category is not None else status_of(self.detail)
+
+    @property
+    def status_category(self) -> str:
+        """dephealth's name for :attr:`status`."""
+        return self.status
+
+    @property
+    def status_detail(self) -> str:
+        """dephealth's name for :attr:`detail`."""
+        return self.detail
 
 
 class CheckTimeout(CheckError):
@@ -130,3 +158,22 @@ class QueryError(CheckError):
     """The check query failed on a live connection."""
 
     detail = "query_error"
+
+
+class EndpointNotFoundError(DepHealthError, LookupError):
+    """``update_endpoint`` named an endpoint the instance does not check."""
+
+    def __init__(self, dep_name: str, host: str, port: str) -> None:
+        self.dep_name = dep_name
+        self.host = host
+        self.port = port
+        super().__init__(f"Endpoint not found: {dep_name}:{host}:{port}")
+
+
+# dephealth's names for the same classes.
+CheckTimeoutError = CheckTimeout
+CheckConnectionRefusedError = ConnectionRefused
+CheckDnsError = DnsError
+CheckAuthError = AuthError
+CheckTlsError = TlsError
+UnhealthyError = Unhealthy

@@ -66,7 +66,10 @@ def unknown_status(endpoint: Endpoint) -> EndpointStatus:
 class Recorder:
     """Turns check results into statuses; calls ``after_record(urgent)`` after each one."""
 
-    def __init__(self, after_record: Callable[[bool], None]) -> None:
+    def __init__(
+        self, after_record: Callable[[bool], None], log: logging.Logger | None = None
+    ) -> None:
+        self._log = log if log is not None else logger
         self._after_record = after_record
         self._statuses: dict[str, EndpointStatus] = {}
         self._thresholds: dict[str, ThresholdState] = {}
@@ -114,7 +117,9 @@ class Recorder:
         success = result.detail == "ok"
         changed = state.record(success)
         now = datetime.now(UTC)
-        status = status_of(result.detail)
+        # A CheckError may name its own category (dephealth's status_category=).
+        error = result.error
+        status = error.status if isinstance(error, CheckError) else status_of(result.detail)
         current = EndpointStatus(
             healthy=state.healthy,
             status=status,
@@ -138,9 +143,9 @@ class Recorder:
         self._statuses[key] = current
         self._after_record(changed or status != previous.status or result.detail != previous.detail)
         if not success:
-            _log_failure(runner.endpoint, result, state if changed else None)
+            _log_failure(runner.endpoint, result, state if changed else None, self._log)
         elif changed and previous.healthy is False:
-            logger.info(
+            self._log.info(
                 "dephealth: dependency recovered dependency=%s host=%s port=%s",
                 current.name,
                 current.host,
@@ -161,9 +166,11 @@ class Recorder:
                 logger.error("dephealth: on_change listener failed error=%s", describe_error(exc))
 
 
-def _log_failure(endpoint: Endpoint, result: CheckResult, changed: ThresholdState | None) -> None:
+def _log_failure(
+    endpoint: Endpoint, result: CheckResult, changed: ThresholdState | None, log: logging.Logger
+) -> None:
     if result.detail == "error" and not isinstance(result.error, CheckError):
-        logger.error(
+        log.error(
             "dephealth: check raised an unexpected error dependency=%s host=%s port=%s error=%s",
             endpoint.dependency,
             endpoint.host,
@@ -171,7 +178,7 @@ def _log_failure(endpoint: Endpoint, result: CheckResult, changed: ThresholdStat
             describe_error(result.error),
         )
     else:
-        logger.warning(
+        log.warning(
             "dephealth: check failed dependency=%s host=%s port=%s detail=%s error=%s",
             endpoint.dependency,
             endpoint.host,
@@ -180,7 +187,7 @@ def _log_failure(endpoint: Endpoint, result: CheckResult, changed: ThresholdStat
             describe_error(result.error),
         )
     if changed is not None and changed.healthy is False:
-        logger.error(
+        log.error(
             "dephealth: dependency unhealthy dependency=%s host=%s port=%s consecutive_failures=%d",
             endpoint.dependency,
             endpoint.host,

@@ -102,6 +102,10 @@ class EndpointStatus:
         """True once the endpoint has a result."""
         return self.status != UNKNOWN
 
+    def latency_millis(self) -> float:
+        """The latency in milliseconds."""
+        return self.latency * 1000.0
+
     def to_dict(self) -> dict[str, Any]:
         """The canonical HealthDetails JSON object of the contract (snake_case keys)."""
         data: dict[str, Any] = {

@@ -118,9 +118,10 @@ class DepHealth:
         )
         state = DepHealthState.build(engine, options, start_mode=start)
         app.extensions[EXTENSION_KEY] = state
-        app.register_blueprint(make_blueprint(state.views))
+        blueprint = make_blueprint(state.views)
+        app.register_blueprint(blueprint)
         if start != "manual":
-            StartOnFirstRequest(app, state).install()
+            StartOnFirstRequest(app, state, blueprint.leave_to_app).install()
         if start == "init_app" and not _reloader_may_replace(app):
             if _in_prefork_master():
                 state.start_in_forked_children()

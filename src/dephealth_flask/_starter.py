@@ -24,9 +24,12 @@ class StartOnFirstRequest:
     attribute read per request.
     """
 
-    def __init__(self, app: Flask, state: DepHealthState) -> None:
+    def __init__(
+        self, app: Flask, state: DepHealthState, first: Callable[[Flask], None] | None = None
+    ) -> None:
         self.app = app
         self.state = state
+        self.first = first
         self.wsgi_app: WsgiApp = app.wsgi_app
 
     def install(self) -> None:
@@ -35,6 +38,8 @@ class StartOnFirstRequest:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if not self.state.attempted:
+            if self.first is not None:
+                self.first(self.app)
             self.state.start_safely()
             if self.app.__dict__.get("wsgi_app") is self:
                 self.app.wsgi_app = self.wsgi_app

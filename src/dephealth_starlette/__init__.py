@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._dephealth_lifespan import dephealth_lifespan
 from ._install import install
 from ._middleware import DepHealthMiddleware
 
 if TYPE_CHECKING:
     from .fastapi import dependencies_router
 
-__all__ = ["DepHealthMiddleware", "dependencies_router", "install"]
+__all__ = ["DepHealthMiddleware", "dependencies_router", "dephealth_lifespan", "install"]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from dephealth_core import DependencyHealth, HealthViews, render_unknown_dependencies
 
 from ._lifespan import STATE_KEY
+from ._routes import OWN_VIEW_MARK
 
 __all__ = ["dependencies_router"]
 
@@ -34,3 +35,7 @@ async def health_dependencies(request: Request) -> Response:
     else:
         answer = render_unknown_dependencies()
     return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+# Our own route: it never counts as the app's when the middleware looks for conflicts.
+setattr(health_dependencies, OWN_VIEW_MARK, True)

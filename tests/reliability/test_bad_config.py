@@ -255,7 +255,7 @@ def test_bad_view_options_are_config_errors(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         HealthViews(engine, **options)
     with pytest.raises(ConfigError):
-        DepHealthMiddleware(lambda scope, receive, send: None, engine, **options)
+        DepHealthMiddleware(lambda scope, receive, send: None, dephealth=engine, **options)
 
 
 VIEW_NAMES = ["dependencies", "livez", "readyz", "health", "details", "metrics"]

@@ -122,4 +122,9 @@ def test_fastapi_is_imported_only_for_the_router() -> None:
 
 def test_public_surface() -> None:
     """The package exports exactly its documented names."""
-    assert dephealth_starlette.__all__ == ["DepHealthMiddleware", "dependencies_router", "install"]
+    assert dephealth_starlette.__all__ == [
+        "DepHealthMiddleware",
+        "dependencies_router",
+        "dephealth_lifespan",
+        "install",
+    ]

@@ -161,9 +161,9 @@ def classify_rpc_error(exc: Any) -> CheckError:
             return CheckError("network unreachable", detail="network_unreachable")
         if "timeout" in text or "timed out" in text or "deadline" in text:
             return CheckTimeout("connect timed out")
-        return CheckError("the server is unavailable", detail="unhealthy")
-    if code == grpc.StatusCode.UNIMPLEMENTED:
-        return Unhealthy("the server has no health service", detail="grpc_unknown")
+        return CheckError("the server is unavailable")
+    # Everything else, UNIMPLEMENTED included (no health service, or an :authority routed
+    # elsewhere), is error/error: the fallback of spec/check-behavior.md 6.2.1, as dephealth.
     return CheckError(f"RPC failed with {code.name}")
 
 
