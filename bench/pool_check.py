@@ -50,7 +50,7 @@ async def main(dsn: str, blocks: int, per_block: int, as_json: bool) -> None:
     target = dependency.resolve_target()
     checker = dependency.kind.make_checker(dependency, target)
     host, port = target.hosts[0]
-    endpoint = Endpoint("db", "postgres", host, port, critical=True)
+    endpoint = Endpoint(host, port, dependency="db", type="postgres", critical=True)
 
     async def raw() -> None:
         async with pool.acquire() as conn:

@@ -94,7 +94,7 @@ async def test_an_ip_endpoint_is_checked_without_a_task() -> None:
         port = listener.getsockname()[1]
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[BaseException | None] = loop.create_future()
-        endpoint = Endpoint("raw", "tcp", "127.0.0.1", str(port), critical=True)
+        endpoint = Endpoint("127.0.0.1", str(port), dependency="raw", type="tcp", critical=True)
         tasks_before = len(asyncio.all_tasks())
         TcpChecker().begin_check(endpoint, outcome.set_result)
         assert len(asyncio.all_tasks()) == tasks_before

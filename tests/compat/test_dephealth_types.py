@@ -159,7 +159,8 @@ def test_check_config() -> None:
 
 
 def test_endpoint_status_serialises_as_dephealth_did() -> None:
-    """``EndpointStatus(...)`` built positionally; ``to_dict`` gives the HealthDetails JSON."""
+    """``EndpointStatus(...)`` built positionally; ``to_dict`` gives the HealthDetails JSON:
+    dephealth's keys with dephealth's values, then ours (``lateness_ms``), never in between."""
     checked = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     status = EndpointStatus(
         True, "ok", "ok", 0.0125, "http", "api", "api.svc", "80", True, checked, {"env": "p"}
@@ -168,6 +169,8 @@ def test_endpoint_status_serialises_as_dephealth_did() -> None:
     data = status.to_dict()
     # ISO 8601 either way: ours writes UTC as "Z", dephealth isoformat()'s "+00:00".
     assert datetime.fromisoformat(data.pop("last_checked_at").replace("Z", "+00:00")) == checked
+    assert list(data)[-1] == "lateness_ms"
+    assert data.pop("lateness_ms") == 0.0
     assert data == {
         "healthy": True,
         "status": "ok",

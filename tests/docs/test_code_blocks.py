@@ -34,6 +34,11 @@ FRAGMENTS = {
     ("docs/flask.md", "DEPHEALTH_PAYMENT_API_URL"): "continues the app of the block before it",
     ("docs/flask.md", "flask_login"): "Flask-Login is not a dependency of the suite",
     ("docs/flask.md", "db = SQLAlchemy()  # Flask-SQLAlchemy"): "continues the block before it",
+    ("docs/migrating-from-dephealth.md", "dephealth_lifespan("): (
+        "a FastAPI app for uvicorn: tests/compat runs dephealth's FastAPI examples"
+    ),
+    ("docs/migrating-from-dephealth.md", "await dh.add_endpoint"): "inside a running app",
+    ("docs/migrating-from-dephealth.md", "custom_check("): "continues the block before it",
     ("docs/pools.md", "pool=pool"): "names a pool the page builds in the app's startup",
     ("docs/starlette.md", ""): "Starlette apps served by uvicorn: examples/starlette_app.py runs",
 }

@@ -101,7 +101,12 @@ def alarms(records: list[logging.LogRecord], caught: list[warnings.WarningMessag
 
 @contextmanager
 def watching() -> Iterator[tuple[list[logging.LogRecord], list[warnings.WarningMessage]]]:
-    """Collect log records and warnings; collect garbage at the end so destructors speak."""
+    """Collect log records and warnings; collect garbage at the end so destructors speak.
+
+    Garbage is collected first too: what earlier tests of the session left (a Django
+    connection of an ended thread, say) must not speak inside this test's window.
+    """
+    gc.collect()
     with every_log_record() as records, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield records, caught
