@@ -14,17 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support._process import poll_until
 from tests.support.ports import free_port, port_is_open
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {timeout:g}s")
-        time.sleep(0.05)
 
 
 @dataclass
@@ -87,7 +80,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             self.command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        wait_until(lambda: port_is_open("127.0.0.1", self.port), 20, "gunicorn did not listen")
+        poll_until(lambda: port_is_open("127.0.0.1", self.port), 20, "gunicorn did not listen")
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")

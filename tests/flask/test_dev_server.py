@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support._process import poll_until
 from tests.support.ports import free_port, port_is_open
 
-from ._processes import REPO, get, wait_until
+from ._processes import REPO, get
 
 pytestmark = pytest.mark.e2e
 
@@ -40,11 +41,11 @@ def test_reloader_runs_checks_in_the_serving_child_only(tmp_path: Path, start: s
         start_new_session=True,
     )
     try:
-        wait_until(lambda: port_is_open("127.0.0.1", port), 30, "the dev server did not listen")
-        wait_until(lambda: get(port, "/readyz").status == 200, 20, "/readyz did not turn 200")
+        poll_until(lambda: port_is_open("127.0.0.1", port), 30, "the dev server did not listen")
+        poll_until(lambda: get(port, "/readyz").status == 200, 20, "/readyz did not turn 200")
         serving_pid = get(port, "/readyz").pid
         lines_before = len(check_log.read_text().split())
-        wait_until(
+        poll_until(
             lambda: len(check_log.read_text().split()) >= lines_before + 2,
             10,
             "checks did not go on",
