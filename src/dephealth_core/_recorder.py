@@ -84,6 +84,11 @@ class Recorder:
             settings.failure_threshold, settings.success_threshold
         )
 
+    def restore(self, status: EndpointStatus) -> None:
+        """Continue a tracked endpoint from ``status`` (loaded from the workers' shared file)."""
+        if status.key in self._statuses:
+            self._statuses[status.key] = status
+
     def forget(self, key: str) -> None:
         """Drop an endpoint; a result of a check still in flight for it is ignored."""
         self._statuses.pop(key, None)

@@ -1,0 +1,129 @@
+"""Many workers, one answer: four gunicorn workers share one standalone check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.flask._processes import Gunicorn, get, wait_until
+from tests.support._tcp_stub import TcpStubServer
+
+pytestmark = [pytest.mark.e2e]
+
+APP = "tests.core.workers.flask_workers_app:app"
+COUNT = re.compile(
+    r'^app_dependency_latency_seconds_count\{[^}]*dependency="tcp-shared"[^}]*\} (\S+)$', re.M
+)
+
+
+@pytest.fixture
+def stub() -> Iterator[TcpStubServer]:
+    with TcpStubServer("close") as server:
+        yield server
+
+
+def _start(stub: TcpStubServer, worker_class: str = "sync", preload: bool = False) -> Gunicorn:
+    gunicorn = Gunicorn(
+        worker_class=worker_class,
+        preload=preload,
+        workers=4,
+        app=APP,
+        env={"TEST_TCP_PORT": str(stub.port), "XDG_RUNTIME_DIR": ""},
+    )
+    gunicorn.start()
+    return gunicorn
+
+
+def _leader(gunicorn: Gunicorn, exclude: int = 0, timeout: float = 60) -> int:
+    found: list[int] = []
+
+    def look() -> bool:
+        answer = get(gunicorn.port, "/test-leader")
+        if answer.status == 200 and json.loads(answer.body)["leader"] and answer.pid != exclude:
+            found.append(answer.pid)
+            return True
+        return False
+
+    wait_until(look, timeout, "no worker reported running the shared checks")
+    return found[0]
+
+
+def _count(gunicorn: Gunicorn) -> float | None:
+    answer = get(gunicorn.port, "/metrics")
+    match = COUNT.search(answer.body.decode())
+    return None if match is None else float(match.group(1))
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "preload"), [("sync", False), ("gthread", False), ("sync", True)]
+)
+def test_one_check_per_interval_with_four_workers(
+    stub: TcpStubServer, worker_class: str, preload: bool
+) -> None:
+    """With 4 workers the dependency sees about one check a second, not four."""
+    gunicorn = _start(stub, worker_class, preload)
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        before, started = stub.accepted, time.monotonic()
+        wait_until(lambda: time.monotonic() - started >= 6, 30, "clock")
+        checks, elapsed = stub.accepted - before, time.monotonic() - started
+        # Unshared, four workers would make about 4 * elapsed checks.
+        assert checks <= elapsed * 1.5 + 2, (checks, elapsed, gunicorn.output())
+        assert checks >= 1
+    finally:
+        gunicorn.close()
+
+
+def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer) -> None:
+    """40 scrapes over the workers see a non-decreasing count, also once the leader is killed."""
+    gunicorn = _start(stub)
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        wait_until(lambda: (_count(gunicorn) or 0) >= 2, 60, "no latency count exported")
+        seen: list[float] = []
+        pids: set[int] = set()
+        leader = _leader(gunicorn)
+        for index in range(40):
+            if index == 20:
+                killed_at = time.monotonic()
+                os.kill(leader, signal.SIGKILL)
+                new_leader = _leader(gunicorn, exclude=leader)
+                takeover = time.monotonic() - killed_at
+                print(f"takeover after kill -9: {takeover:.2f}s (new leader {new_leader})")
+            answer = get(gunicorn.port, "/metrics")
+            pids.add(answer.pid)
+            match = COUNT.search(answer.body.decode())
+            if match is not None:
+                seen.append(float(match.group(1)))
+            time.sleep(0.1)
+        assert len(pids) >= 2
+        assert len(seen) == 40
+        assert all(b >= a for a, b in zip(seen, seen[1:], strict=False)), seen
+        wait_until(lambda: (_count(gunicorn) or 0) > seen[-1], 60, "checks did not go on")
+    finally:
+        gunicorn.close()
+
+
+def test_sharing_off_checks_in_every_worker(stub: TcpStubServer) -> None:
+    """DEPHEALTH_SHARE_WORKERS=no gives back one check per worker per interval."""
+    gunicorn = Gunicorn(
+        workers=4,
+        app=APP,
+        env={"TEST_TCP_PORT": str(stub.port), "DEPHEALTH_SHARE_WORKERS": "no"},
+    )
+    gunicorn.start()
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        wait_until(
+            lambda: get(gunicorn.port, "/test-leader").body == b'{"leader":false}\n', 10, "x"
+        )
+        before = stub.accepted
+        wait_until(lambda: stub.accepted - before >= 12, 60, "four workers did not all check")
+    finally:
+        gunicorn.close()
