@@ -127,3 +127,40 @@ def test_sharing_off_checks_in_every_worker(stub: TcpStubServer) -> None:
         wait_until(lambda: stub.accepted - before >= 12, 60, "four workers did not all check")
     finally:
         gunicorn.close()
+
+
+@pytest.mark.redis
+def test_pool_held_full_flips_only_that_worker(stub: TcpStubServer) -> None:
+    """A worker whose own Redis pool is held full answers /readyz 503; the others 200."""
+    gunicorn = Gunicorn(
+        workers=4,
+        app=APP,
+        env={"TEST_TCP_PORT": str(stub.port), "TEST_REDIS_PORT": "6379"},
+    )
+    gunicorn.start()
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        held = get(gunicorn.port, "/test-hold-pool")
+        assert held.status == 200
+        verdicts: dict[int, int] = {}
+
+        def flipped() -> bool:
+            answer = get(gunicorn.port, "/readyz")
+            verdicts[answer.pid] = answer.status
+            others = [s for pid, s in verdicts.items() if pid != held.pid]
+            return verdicts.get(held.pid) == 503 and len(others) >= 2 and set(others) == {200}
+
+        wait_until(flipped, 60, f"only worker {held.pid} should fail: {verdicts}")
+        health = re.compile(
+            r'^app_dependency_health\{[^}]*dependency="redis-pool"[^}]*\} (\S+)$', re.M
+        )
+
+        def aggregated_down() -> bool:
+            # The metrics aggregate the workers' pool results: the worst health, on any worker.
+            found = health.search(get(gunicorn.port, "/metrics").body.decode())
+            return found is not None and found.group(1) == "0.0"
+
+        for _ in range(8):
+            wait_until(aggregated_down, 30, "the aggregate did not show the full pool")
+    finally:
+        gunicorn.close()
