@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -104,7 +105,7 @@ def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer) -> None:
             time.sleep(0.1)
         assert len(pids) >= 2
         assert len(seen) == 40
-        assert all(b >= a for a, b in zip(seen, seen[1:], strict=False)), seen
+        assert all(b >= a for a, b in itertools.pairwise(seen)), seen
         wait_until(lambda: (_count(gunicorn) or 0) > seen[-1], 60, "checks did not go on")
     finally:
         gunicorn.close()
