@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import shutil
@@ -42,6 +43,9 @@ logger = logging.getLogger("dephealth")
 #: Process names of the pre-fork servers whose workers share by default.
 MASTERS = ("gunicorn", "uvicorn", "uwsgi", "hypercorn")
 ENV_KEY = "DEPHEALTH_SHARE_WORKERS"
+
+# Two engines of one process may share a directory (tests, several apps): each has its file.
+_serial = itertools.count(1)
 
 
 def master_name(pid: int) -> str | None:
@@ -116,11 +120,12 @@ class WorkerShare:
         self._lock_fd: int | None = None
         self._standalone_path = directory / "standalone.json"
         self._dead_path = directory / "pool-dead.json"
-        self._own_path = directory / f"pool-{self.pid}.json"
+        self._own_path = directory / f"pool-{self.pid}-{next(_serial)}.json"
         self._seen: tuple[int, int] | None = None
         self.shared: dict[str, EndpointStatus] = {}
         self.shared_version = 0
         self._pool_version = 0
+        self.closed = False
 
     # -- leader election ----------------------------------------------------------------
 
@@ -169,20 +174,20 @@ class WorkerShare:
         self._pool_version += 1
         store.write_statuses(self._own_path, self._pool_version, statuses)
 
-    def pool_files(self) -> dict[int, Path]:
-        """pid -> per-pid file, for every worker that wrote one."""
-        found: dict[int, Path] = {}
+    def pool_files(self) -> dict[Path, int]:
+        """Every other worker's per-pid file -> its pid."""
+        found: dict[Path, int] = {}
         for path in self.directory.glob("pool-*.json"):
-            tail = path.stem.removeprefix("pool-")
-            if tail.isdigit():
-                found[int(tail)] = path
+            pid = path.stem.removeprefix("pool-").partition("-")[0]
+            if pid.isdigit() and path != self._own_path:
+                found[path] = int(pid)
         return found
 
     def fold_dead(self) -> int:
         """Fold the per-pid files of dead workers into ``pool-dead.json``; how many folded."""
         folded = 0
-        for pid, path in self.pool_files().items():
-            if pid != self.pid and not _alive(pid):
+        for path, pid in self.pool_files().items():
+            if not _alive(pid):
                 folded += self._fold(path)
         return folded
 
@@ -216,11 +221,10 @@ class WorkerShare:
         for _ in range(5):
             before = self._dead_version()
             others: list[dict[str, EndpointStatus]] = []
-            for pid, path in self.pool_files().items():
-                if pid != self.pid:
-                    found = store.read_statuses(path)
-                    if found is not None:
-                        others.append(found[1])
+            for path in self.pool_files():
+                found = store.read_statuses(path)
+                if found is not None:
+                    others.append(found[1])
             dead = store.read_statuses(self._dead_path)
             # A fold between the two reads would count a worker twice or not at all.
             if (dead[0] if dead else 0) == before:
@@ -247,8 +251,8 @@ class WorkerShare:
             os.close(self._lock_fd)  # releases the lock
             self._lock_fd = None
         self.leader = False
-        others = [pid for pid in self.pool_files() if pid != self.pid and _alive(pid)]
-        if not others:
+        self.closed = True
+        if not any(_alive(pid) for pid in self.pool_files().values()):
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def detach(self) -> None:
@@ -304,7 +308,10 @@ class WorkerCoordinator:
         """
         if self.share.leader:
             standalone = [s for k, s in own.items() if k in self.standalone_keys]
-            self.share.write_standalone(standalone)
+            try:
+                self.share.write_standalone(standalone)
+            except OSError as exc:
+                logger.warning("dephealth: worker sharing failed error=%s", type(exc).__name__)
             return own
         merged: dict[str, EndpointStatus] = {}
         for prepared in self._dependencies:
@@ -322,6 +329,8 @@ class WorkerCoordinator:
     def metrics_snapshot(self, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` as the metrics export it: fresh shared statuses, pool aggregates."""
         endpoints = dict(snapshot.endpoints)
+        if self.share.closed:
+            return snapshot
         if not self.share.leader:
             self.share.refresh()
             for key in self.standalone_keys:
