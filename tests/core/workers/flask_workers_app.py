@@ -15,6 +15,11 @@ from flask import Flask, Response, current_app
 from dephealth_core import redis_check, tcp_check
 from dephealth_flask import DepHealth
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    from prometheus_client import Counter
+
+    VISITS = Counter("test_app_visits", "Visits of the app's own metrics page")
+
 
 def create_app() -> Flask:
     app = Flask(__name__)
@@ -55,6 +60,21 @@ def create_app() -> Flask:
     def leader() -> dict[str, bool]:
         workers = extension.state(app).engine._workers
         return {"leader": bool(workers is not None and workers.share.leader)}
+
+    @app.get("/multiprocess-metrics")
+    def multiprocess_metrics() -> Response:
+        # The app's own exposition in prometheus_client's multiprocess mode, with our
+        # collector added to the registry it builds per scrape.
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        VISITS.inc()
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        collector = extension.state(app).engine.collector
+        assert collector is not None
+        registry.register(collector)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     @app.get("/test-hold-pool")
     def hold_pool() -> str:

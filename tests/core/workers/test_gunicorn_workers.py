@@ -9,6 +9,7 @@ import re
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -163,5 +164,68 @@ def test_pool_held_full_flips_only_that_worker(stub: TcpStubServer) -> None:
 
         for _ in range(8):
             wait_until(aggregated_down, 30, "the aggregate did not show the full pool")
+    finally:
+        gunicorn.close()
+
+
+def test_counts_never_go_back_across_max_requests_restarts(stub: TcpStubServer) -> None:
+    """Workers restarted by --max-requests: the count goes on from where it was, never back."""
+    gunicorn = Gunicorn(workers=4, app=APP, env={"TEST_TCP_PORT": str(stub.port)})
+    gunicorn.command = [*gunicorn.command[:-1], "--max-requests", "7", gunicorn.command[-1]]
+    gunicorn.start()
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        seen: list[float] = []
+        pids: set[int] = set()
+        while len(seen) < 40:
+            try:
+                answer = get(gunicorn.port, "/metrics")
+            except ConnectionError:
+                continue  # a worker closing at its request limit
+            pids.add(answer.pid)
+            match = COUNT.search(answer.body.decode())
+            if match is not None:
+                seen.append(float(match.group(1)))
+            time.sleep(0.1)
+        assert len(pids) > 4  # workers were replaced
+        assert all(b >= a for a, b in itertools.pairwise(seen)), seen
+        assert seen[-1] > seen[0]
+    finally:
+        gunicorn.close()
+
+
+def test_multiprocess_mode_shows_our_families_once(stub: TcpStubServer, tmp_path: Path) -> None:
+    """An app serving metrics through MultiProcessCollector shows ours once, never going back."""
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    gunicorn = Gunicorn(
+        workers=4,
+        app=APP,
+        env={"TEST_TCP_PORT": str(stub.port), "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+    )
+    gunicorn.start()
+    try:
+        gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+        seen: list[float] = []
+        pids: set[int] = set()
+        wait_until(
+            lambda: (
+                COUNT.search(get(gunicorn.port, "/multiprocess-metrics").body.decode()) is not None
+            ),
+            60,
+            "our families missing from the multiprocess exposition",
+        )
+        for _ in range(20):
+            answer = get(gunicorn.port, "/multiprocess-metrics")
+            body = answer.body.decode()
+            pids.add(answer.pid)
+            assert body.count("# TYPE app_dependency_health gauge") == 1
+            assert "test_app_visits_total" in body  # the app's own multiprocess metric
+            match = COUNT.search(body)
+            assert match is not None
+            seen.append(float(match.group(1)))
+            time.sleep(0.1)
+        assert len(pids) >= 2
+        assert all(b >= a for a, b in itertools.pairwise(seen)), seen
     finally:
         gunicorn.close()
