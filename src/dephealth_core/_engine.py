@@ -31,7 +31,8 @@ from ._settings import CheckSettings
 from ._shared_state import identity, runtime_directory
 from ._snapshot import EndpointStatus, Snapshot
 from ._validation import Duration, check_bool, check_name
-from ._worker_share import MetricsSource, WorkerCoordinator, WorkerShare, sharing_wanted
+from ._worker_coordinator import MetricsSource, WorkerCoordinator, sharing_wanted
+from ._worker_share import WorkerShare
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -92,6 +93,7 @@ class DependencyHealth:
                 "initial_delay": initial_delay,
                 "failure_threshold": failure_threshold,
                 "success_threshold": success_threshold,
+                "share_workers": share_workers,
             },
             dependencies,
             environ=env,
@@ -109,9 +111,8 @@ class DependencyHealth:
         if not isinstance(sync_workers, int) or isinstance(sync_workers, bool) or sync_workers < 1:
             raise ConfigError("must be a positive integer", field="sync_workers")
         self._sync_workers = sync_workers
-        self._share_workers = (
-            None if share_workers is None else check_bool(share_workers, field="share_workers")
-        )
+        shared = settings.get("share_workers")
+        self._share_workers = None if shared is None else check_bool(shared, field="share_workers")
         self._workers: WorkerCoordinator | None = None
         self._environ = env
         merged = merged_settings.dependencies

@@ -16,7 +16,8 @@ import pytest
 from dephealth_core import DependencyHealth, tcp_check
 from dephealth_core._exceptions import ConfigError
 from dephealth_core._snapshot import LatencyHistogram
-from dephealth_core._worker_share import WorkerShare, combine_pool, sharing_wanted
+from dephealth_core._worker_coordinator import sharing_wanted
+from dephealth_core._worker_share import WorkerShare, combine_pool
 from tests.core.test_shared_state import status
 from tests.support._tcp_stub import TcpStubServer
 
