@@ -10,7 +10,8 @@ new leader first loads the shared file, so counters continue and never go back.
 
 Pool-mode checks stay per worker (each worker has its own pool): each worker's snapshot, and
 so its ``/readyz``, uses its own pool results; each worker also writes them to its per-pid
-file, and the metrics export an aggregate over the workers (see :func:`~._worker_share.combine_pool`).
+file, and the metrics export an aggregate over the workers
+(:func:`~._worker_share.combine_pool`).
 """
 
 from __future__ import annotations

@@ -169,3 +169,25 @@ def test_histogram_default_is_empty() -> None:
     """A worker that never checked adds nothing to the sums."""
     combined = combine_pool([status(count=0)], None)
     assert combined.histogram == LatencyHistogram()
+
+
+def test_share_workers_from_every_configuration_source() -> None:
+    """Code, DEPHEALTH_SHARE_WORKERS, a mapping and Flask's config all set the option."""
+    from flask import Flask
+
+    from dephealth_flask import DepHealth
+
+    dep = tcp_check("t", host="127.0.0.1", port=9, critical=True)
+    quiet = {"metrics": False, "environ": {}}
+    assert DependencyHealth("a", "b", dep, **quiet)._share_workers is None  # type: ignore[arg-type]
+    env = {"DEPHEALTH_SHARE_WORKERS": "off"}
+    assert DependencyHealth("a", "b", dep, metrics=False, environ=env)._share_workers is False
+    forced = DependencyHealth("a", "b", dep, metrics=False, environ=env, share_workers=True)
+    assert forced._share_workers is True  # code wins over the environment
+    mapped = DependencyHealth.from_config(
+        {"share_workers": "no"}, dep, name="a", group="b", metrics=False, environ={}
+    )
+    assert mapped._share_workers is False
+    app = Flask("share")
+    app.config["DEPHEALTH_SHARE_WORKERS"] = False
+    assert DepHealth(app, dep, name="a", group="b").state(app).engine._share_workers is False
