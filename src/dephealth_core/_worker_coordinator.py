@@ -98,8 +98,8 @@ class WorkerCoordinator:
         self.standalone_keys = {
             e.key for p in self._dependencies if p.dependency.source is None for e in p.endpoints
         }
-        if share.try_lead():
-            logger.info("dephealth: this worker runs the shared checks pid=%d", share.pid)
+        # Leadership is taken on the first tick, never here: one path (take over, restore the
+        # shared statuses, start the checks) for the first leader and for every later one.
 
     def runs_here(self, prepared: PreparedDependency) -> bool:
         """Whether this worker checks ``prepared`` itself (pool mode, or the leader)."""
@@ -167,7 +167,7 @@ class WorkerCoordinator:
         self.share.fold_dead()
 
     def _take_over(self) -> None:
-        logger.info("dephealth: this worker now runs the shared checks pid=%d", self.share.pid)
+        logger.info("dephealth: this worker runs the shared checks pid=%d", self.share.pid)
         for prepared in self._dependencies:
             if prepared.dependency.source is None:
                 self._start_checks(prepared)

@@ -191,3 +191,35 @@ def test_share_workers_from_every_configuration_source() -> None:
     app = Flask("share")
     app.config["DEPHEALTH_SHARE_WORKERS"] = False
     assert DepHealth(app, dep, name="a", group="b").state(app).engine._share_workers is False
+
+
+def test_restore_continues_health_and_counts_without_a_transition() -> None:
+    """A new leader continues a restored status: no spurious transition nor listener call."""
+    from dataclasses import replace as _replace
+    from types import SimpleNamespace
+
+    from dephealth_core import Endpoint
+    from dephealth_core._endpoint_runner import CheckResult
+    from dephealth_core._recorder import Recorder, unknown_status
+    from dephealth_core._settings import CheckSettings
+
+    endpoint = Endpoint(dependency="db", type="tcp", host="h", port="1", critical=True)
+    runner = SimpleNamespace(endpoint=endpoint, pool_stats=lambda: None)
+    recorder = Recorder(lambda urgent: None)
+    recorder.track(endpoint, CheckSettings.build())
+    seeded = _replace(
+        unknown_status(endpoint),
+        healthy=True,
+        status="ok",
+        detail="ok",
+        transitions=3,
+        histogram=LatencyHistogram().observe(0.01).observe(0.01),
+    )
+    recorder.restore(seeded)
+    changes: list[object] = []
+    recorder.on_change(changes.append)
+    recorder.record(runner, CheckResult("ok", 0.01, None))  # type: ignore[arg-type]
+    current = recorder.statuses[endpoint.key]
+    assert current.histogram.count == 3
+    assert current.transitions == 3
+    assert changes == []
