@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -40,8 +41,11 @@ def runtime_directory(ident: str, base: str | None = None) -> Path:
     root = Path(base or os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
     path = root / f"dephealth-{ident}"
     path.mkdir(mode=0o700, exist_ok=True)
-    if path.stat().st_uid != os.getuid():
-        raise PermissionError(f"{path} belongs to another user")
+    # In a shared temp dir the name is predictable: refuse a directory someone else made or
+    # a symlink planted in its place.
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path} is not a private directory of this user")
     return path
 
 

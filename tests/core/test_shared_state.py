@@ -84,3 +84,19 @@ def test_runtime_directory_is_private(tmp_path: Path) -> None:
     path = runtime_directory("abc", base=str(tmp_path))
     assert path.parent == tmp_path
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+
+
+def test_a_planted_symlink_or_open_directory_is_refused(tmp_path: Path) -> None:
+    """A symlink or a group-writable directory in place of ours is not used."""
+    import pytest
+
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (tmp_path / "dephealth-planted").symlink_to(target)
+    with pytest.raises(PermissionError):
+        runtime_directory("planted", base=str(tmp_path))
+    opened = tmp_path / "dephealth-open"
+    opened.mkdir()
+    opened.chmod(0o777)
+    with pytest.raises(PermissionError):
+        runtime_directory("open", base=str(tmp_path))
