@@ -11,6 +11,7 @@ import fcntl
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -76,6 +77,7 @@ class WorkerShare:
         self.shared_version = 0
         self._pool_version = 0
         self.closed = False
+        self._refresh_lock = threading.Lock()
 
     # -- leader election ----------------------------------------------------------------
 
@@ -97,6 +99,12 @@ class WorkerShare:
 
     def refresh(self) -> bool:
         """Read the shared file if it changed since the last read; True when it did."""
+        # Scrapes in request threads and the tick on the loop both refresh: without the lock
+        # a slower reader could put an older version back after a newer one.
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         try:
             info = self._standalone_path.stat()
         except FileNotFoundError:
