@@ -82,9 +82,10 @@ def test_one_check_per_interval_with_four_workers(
         gunicorn.close()
 
 
-def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer) -> None:
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer, worker_class: str) -> None:
     """40 scrapes over the workers see a non-decreasing count, also once the leader is killed."""
-    gunicorn = _start(stub)
+    gunicorn = _start(stub, worker_class)
     try:
         gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
         wait_until(lambda: (_count(gunicorn) or 0) >= 2, 60, "no latency count exported")
