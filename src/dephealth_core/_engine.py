@@ -30,8 +30,11 @@ from ._publisher import SnapshotPublisher
 from ._recorder import Listener, Recorder
 from ._scheduler import STOP_GRACE, Scheduler, call_on_loop
 from ._settings import CheckSettings
+from ._shared_state import identity, runtime_directory
 from ._snapshot import EndpointStatus, Snapshot
-from ._validation import Duration, check_name
+from ._validation import Duration, check_bool, check_name
+from ._worker_coordinator import MetricsSource, WorkerCoordinator, sharing_wanted
+from ._worker_share import WorkerShare
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -58,6 +61,10 @@ class DependencyHealth(EndpointCallsMixin):
         max_in_flight: how many checks may run at once; checks due beyond it wait (and show
             as lateness), their timeouts counting from when they start.
         log: the logger of check failures and recoveries (default: ``dephealth``).
+        share_workers: share standalone checks with the other worker processes of this app
+            on this host (see ``docs/deployment.md``); ``None`` (default) reads
+            ``DEPHEALTH_SHARE_WORKERS``, else shares only under a gunicorn, uvicorn or uwsgi
+            master.
 
     Raises:
         ConfigError: for any invalid setting, naming the dependency and the field.
@@ -79,6 +86,7 @@ class DependencyHealth(EndpointCallsMixin):
         sync_workers: int = 4,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         log: logging.Logger | None = None,
+        share_workers: bool | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         for dependency in dependencies:
@@ -92,6 +100,7 @@ class DependencyHealth(EndpointCallsMixin):
                 "initial_delay": initial_delay,
                 "failure_threshold": failure_threshold,
                 "success_threshold": success_threshold,
+                "share_workers": share_workers,
             },
             dependencies,
             environ=env,
@@ -115,6 +124,9 @@ class DependencyHealth(EndpointCallsMixin):
         ):
             raise ConfigError("must be a positive integer", field="max_in_flight")
         self._sync_workers = sync_workers
+        shared = settings.get("share_workers")
+        self._share_workers = None if shared is None else check_bool(shared, field="share_workers")
+        self._workers: WorkerCoordinator | None = None
         self._environ = env
         merged = merged_settings.dependencies
         self._table = EndpointTable(self.defaults)
@@ -130,12 +142,13 @@ class DependencyHealth(EndpointCallsMixin):
         self._publisher = SnapshotPublisher(
             self.name,
             self.group,
-            lambda: self._recorder.statuses,
+            self._published_statuses,
             lambda: self._state,
             self._scheduler.schedule_stats,
         )
         self._liveness = Liveness()
-        self.collector = DependencyMetrics(self, registry) if metrics else None
+        source = MetricsSource(self, lambda: self._workers)
+        self.collector = DependencyMetrics(source, registry) if metrics else None
         watch_for_fork(self)
 
     # -- configuration -------------------------------------------------------------------
@@ -239,9 +252,12 @@ class DependencyHealth(EndpointCallsMixin):
         if self._loop is not None and self._loop is not loop and self._activated:
             self._reset_runtime()
         self._loop = loop
+        self._workers = self._join_workers()
         self._activate()
         self._state = "running"
         self._scheduler.start_all(loop)
+        if self._workers is not None:
+            self._workers.start(loop, lambda: self._recorder.statuses)
         self._liveness.start(loop, self._table.shortest_interval(15.0))
         self._publisher.flush()
         logger.info(
@@ -261,7 +277,11 @@ class DependencyHealth(EndpointCallsMixin):
         self._state = "stopping"
         self._publisher.flush()
         heartbeat = self._liveness.stop()
-        await self._scheduler.stop(timeout, also_cancel=[heartbeat] if heartbeat else [])
+        also_cancel = [heartbeat] if heartbeat else []
+        if self._workers is not None:
+            sync = self._workers.stop()
+            also_cancel.extend([sync] if sync else [])
+        await self._scheduler.stop(timeout, also_cancel=also_cancel)
         self._state = "stopped"
         self._publisher.flush()
         logger.info("dephealth: stopped name=%s", self.name)
@@ -381,11 +401,15 @@ class DependencyHealth(EndpointCallsMixin):
             return
         self._table.resolve_all()
         for prepared in self._table:
-            self._scheduler.add(prepared, None)
+            if self._workers is None or self._workers.runs_here(prepared):
+                self._scheduler.add(prepared, None)
         self._activated = True
 
     def _reset_runtime(self) -> None:
         """Forget loop-bound state: after a fork, or when moving to another loop."""
+        if self._workers is not None:
+            self._workers.detach()
+            self._workers = None
         self._scheduler.reset()
         self._liveness.reset()
         self._publisher.reset()
@@ -393,6 +417,39 @@ class DependencyHealth(EndpointCallsMixin):
         self._runner = None
         self._state = "new" if self._state != "stopped" else "stopped"
         self._table.forget_lazy()
+
+    def _join_workers(self) -> WorkerCoordinator | None:
+        """Share standalone checks with this app's other workers on this host, when wanted."""
+        if not sharing_wanted(self._share_workers, self._environ):
+            return None
+        standalone = [p for p in self._table if p.dependency.source is None]
+        if not standalone:
+            return None
+        keys = [e.key for p in standalone for e in p.endpoints]
+        try:
+            share = WorkerShare(
+                runtime_directory(identity(self.name, self.group, keys, os.getppid()))
+            )
+        except OSError as exc:
+            logger.warning(
+                "dephealth: worker sharing off, runtime directory unusable error=%s",
+                type(exc).__name__,
+            )
+            return None
+        loop = self._loop
+        return WorkerCoordinator(
+            share,
+            list(self._table),
+            lambda prepared: self._scheduler.add(prepared, loop),
+            self._recorder.restore,
+            lambda: self._publisher.request(urgent=True),
+            tick=max(0.05, min(1.0, self._table.shortest_interval(15.0) / 4)),
+        )
+
+    def _published_statuses(self) -> Mapping[str, EndpointStatus]:
+        if self._workers is None:
+            return self._recorder.statuses
+        return self._workers.statuses(self._recorder.statuses)
 
     def _after_record(self, urgent: bool) -> None:
         self._liveness.beat()

@@ -28,6 +28,7 @@ GLOBAL_KEYS: Final[Mapping[str, str]] = MappingProxyType(
         "INITIAL_DELAY": "initial_delay",
         "FAILURE_THRESHOLD": "failure_threshold",
         "SUCCESS_THRESHOLD": "success_threshold",
+        "SHARE_WORKERS": "share_workers",
     }
 )
 

@@ -87,6 +87,20 @@ class Recorder:
             settings.failure_threshold, settings.success_threshold
         )
 
+    def restore(self, status: EndpointStatus) -> None:
+        """Continue a tracked endpoint from ``status`` (loaded from the workers' shared file).
+
+        Health and the failure streak carry over, so the next result is judged against the
+        thresholds as the previous checking worker would have judged it.
+        """
+        state = self._thresholds.get(status.key)
+        if state is None:
+            return
+        self._statuses[status.key] = status
+        state.healthy = status.healthy
+        state.consecutive_failures = status.consecutive_failures
+        state.consecutive_successes = 0 if status.consecutive_failures else 1
+
     def forget(self, key: str) -> None:
         """Drop an endpoint; a result of a check still in flight for it is ignored."""
         self._statuses.pop(key, None)

@@ -32,6 +32,7 @@ ENGINE_KEYS = frozenset(
         "initial_delay",
         "failure_threshold",
         "success_threshold",
+        "share_workers",
         "dependencies",
     }
 )

@@ -70,6 +70,7 @@ class DepHealth:
         success_threshold: int | None = None,
         registry: CollectorRegistry | None = None,
         start: StartMode | None = None,
+        share_workers: bool | None = None,
         **view_options: Any,
     ) -> None:
         if app is not None and not isinstance(app, Flask):
@@ -86,6 +87,7 @@ class DepHealth:
             "initial_delay": initial_delay,
             "failure_threshold": failure_threshold,
             "success_threshold": success_threshold,
+            "share_workers": share_workers,
         }
         unknown = set(view_options) - set(ViewOptions.flat_keys().values())
         if unknown:
