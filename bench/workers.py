@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.flask._processes import Gunicorn, get, wait_until
+from tests.flask._processes import Gunicorn, get
+from tests.support._process import poll_until
 from tests.support._tcp_stub import TcpStubServer
 
 APP = "tests.core.workers.flask_workers_app:app"
@@ -35,7 +36,7 @@ def leader(gunicorn: Gunicorn, exclude: int = 0) -> int:
             found.append(answer.pid)
         return bool(found)
 
-    wait_until(look, 60, "no worker runs the shared checks")
+    poll_until(look, 60, "no worker runs the shared checks")
     return found[0]
 
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.core.workers.test_gunicorn_workers import COUNT, _leader
-from tests.flask._processes import Gunicorn, get, wait_until
+from tests.flask._processes import Gunicorn, get
+from tests.support._process import poll_until
 from tests.support._tcp_stub import TcpStubServer
 from tests.support.ports import free_port, port_is_open
 
@@ -51,9 +52,9 @@ def test_one_check_per_interval_and_counts_never_go_back(stub: TcpStubServer, wh
     server = _servers(stub)[which]
     server.start()
     try:
-        wait_until(lambda: port_is_open("127.0.0.1", server.port), 30, "no listener")
+        poll_until(lambda: port_is_open("127.0.0.1", server.port), 30, "no listener")
         _leader(server)
-        wait_until(lambda: b"tcp-shared" in get(server.port, "/metrics").body, 60, "no metrics")
+        poll_until(lambda: b"tcp-shared" in get(server.port, "/metrics").body, 60, "no metrics")
         before, started = stub.accepted, time.monotonic()
         seen: list[float] = []
         for _ in range(40):

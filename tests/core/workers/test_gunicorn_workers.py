@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.flask._processes import Gunicorn, get, wait_until
+from tests.flask._processes import Gunicorn, get
+from tests.support._process import poll_until
 from tests.support._tcp_stub import TcpStubServer
 
 pytestmark = [pytest.mark.e2e]
@@ -52,7 +53,7 @@ def _leader(gunicorn: Gunicorn, exclude: int = 0, timeout: float = 60) -> int:
             return True
         return False
 
-    wait_until(look, timeout, "no worker reported running the shared checks")
+    poll_until(look, timeout, "no worker reported running the shared checks")
     return found[0]
 
 
@@ -73,7 +74,7 @@ def test_one_check_per_interval_with_four_workers(
     try:
         gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
         before, started = stub.accepted, time.monotonic()
-        wait_until(lambda: time.monotonic() - started >= 6, 30, "clock")
+        poll_until(lambda: time.monotonic() - started >= 6, 30, "clock")
         checks, elapsed = stub.accepted - before, time.monotonic() - started
         # Unshared, four workers would make about 4 * elapsed checks.
         assert checks <= elapsed * 1.5 + 2, (checks, elapsed, gunicorn.output())
@@ -88,7 +89,7 @@ def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer, worker_cla
     gunicorn = _start(stub, worker_class)
     try:
         gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
-        wait_until(lambda: (_count(gunicorn) or 0) >= 2, 60, "no latency count exported")
+        poll_until(lambda: (_count(gunicorn) or 0) >= 2, 60, "no latency count exported")
         seen: list[float] = []
         pids: set[int] = set()
         leader = _leader(gunicorn)
@@ -108,7 +109,7 @@ def test_scrapes_never_go_back_also_after_kill_9(stub: TcpStubServer, worker_cla
         assert len(pids) >= 2
         assert len(seen) == 40
         assert all(b >= a for a, b in itertools.pairwise(seen)), seen
-        wait_until(lambda: (_count(gunicorn) or 0) > seen[-1], 60, "checks did not go on")
+        poll_until(lambda: (_count(gunicorn) or 0) > seen[-1], 60, "checks did not go on")
     finally:
         gunicorn.close()
 
@@ -123,11 +124,11 @@ def test_sharing_off_checks_in_every_worker(stub: TcpStubServer) -> None:
     gunicorn.start()
     try:
         gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
-        wait_until(
+        poll_until(
             lambda: get(gunicorn.port, "/test-leader").body == b'{"leader":false}\n', 10, "x"
         )
         before = stub.accepted
-        wait_until(lambda: stub.accepted - before >= 12, 60, "four workers did not all check")
+        poll_until(lambda: stub.accepted - before >= 12, 60, "four workers did not all check")
     finally:
         gunicorn.close()
 
@@ -153,7 +154,7 @@ def test_pool_held_full_flips_only_that_worker(stub: TcpStubServer) -> None:
             others = [s for pid, s in verdicts.items() if pid != held.pid]
             return verdicts.get(held.pid) == 503 and len(others) >= 2 and set(others) == {200}
 
-        wait_until(flipped, 60, f"only worker {held.pid} should fail: {verdicts}")
+        poll_until(flipped, 60, f"only worker {held.pid} should fail: {verdicts}")
         health = re.compile(
             r'^app_dependency_health\{[^}]*dependency="redis-pool"[^}]*\} (\S+)$', re.M
         )
@@ -164,7 +165,7 @@ def test_pool_held_full_flips_only_that_worker(stub: TcpStubServer) -> None:
             return found is not None and found.group(1) == "0.0"
 
         for _ in range(8):
-            wait_until(aggregated_down, 30, "the aggregate did not show the full pool")
+            poll_until(aggregated_down, 30, "the aggregate did not show the full pool")
     finally:
         gunicorn.close()
 
@@ -209,7 +210,7 @@ def test_multiprocess_mode_shows_our_families_once(stub: TcpStubServer, tmp_path
         gunicorn.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
         seen: list[float] = []
         pids: set[int] = set()
-        wait_until(
+        poll_until(
             lambda: (
                 COUNT.search(get(gunicorn.port, "/multiprocess-metrics").body.decode()) is not None
             ),
