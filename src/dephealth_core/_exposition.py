@@ -15,7 +15,17 @@ from typing import cast
 
 from prometheus_client import utils
 
-from ._metrics import DETAIL, HEALTH, HELP, LAST_SUCCESS, LATENCY, POOL, STATUS, TRANSITIONS
+from ._metrics import (
+    DETAIL,
+    HEALTH,
+    HELP,
+    LAST_SUCCESS,
+    LATENCY,
+    POOL,
+    STATUS,
+    TRANSITIONS,
+    endpoint_labels,
+)
 from ._snapshot import LATENCY_BUCKETS, EndpointStatus, Snapshot
 from ._status import STATUS_CATEGORIES
 
@@ -37,17 +47,7 @@ class _Labels:
 
 
 def _labels(service: str, group: str, status: EndpointStatus) -> _Labels:
-    pairs = {
-        "name": service,
-        "group": group,
-        "dependency": status.name,
-        "type": status.type,
-        "host": status.host,
-        "port": status.port,
-        "critical": "yes" if status.critical else "no",
-    }
-    pairs.update(status.labels)
-    ordered = sorted(pairs.items())
+    ordered = sorted(endpoint_labels(service, group, status).items())
     rendered = [f'{key}="{_escape(value)}"' for key, value in ordered]
     around: dict[str, tuple[str, str]] = {}
     for extra in ("le", "status", "detail", "state"):
