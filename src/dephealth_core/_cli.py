@@ -87,13 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"log lines on stderr from this level up (default: {log_level})",
         )
 
-    check = commands.add_parser(
+    def add_command(
+        command: str, summary: str, description: str, log_level: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            command,
+            help=summary,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        add_common(sub, log_level)
+        return sub
+
+    check = add_command(
         "check",
-        help="check every dependency once; exit 0 ready, 1 not, 2 bad configuration",
-        description=CHECK_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check every dependency once; exit 0 ready, 1 not, 2 bad configuration",
+        CHECK_DESCRIPTION,
+        "critical",
     )
-    add_common(check, "critical")
     check.add_argument(
         "--json", action="store_true", help="print the details JSON instead of the table"
     )
@@ -107,13 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=run_check)
 
-    serve = commands.add_parser(
+    serve = add_command(
         "serve",
-        help="check continuously and serve the health views and /metrics",
-        description=SERVE_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check continuously and serve the health views and /metrics",
+        SERVE_DESCRIPTION,
+        "info",
     )
-    add_common(serve, "info")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=9110, help="port to listen on (9110)")
     serve.add_argument(

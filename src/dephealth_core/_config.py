@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._dependency import Dependency
+from ._dependency import CommonOptions, Dependency
 from ._exceptions import ConfigError
 from ._flat_keys import FIELD_ALIASES, GLOBAL_KEYS, PREFIX, env_name, parse_flat_keys
 
@@ -39,20 +39,8 @@ __all__ = [
 ]
 
 #: Fields every dependency has, beside its kind's options.
-COMMON_FIELDS = frozenset(
-    {
-        "type",
-        "url",
-        "host",
-        "port",
-        "critical",
-        "interval",
-        "timeout",
-        "initial_delay",
-        "failure_threshold",
-        "success_threshold",
-        "labels",
-    }
+COMMON_FIELDS = frozenset({"type", "url", "host", "port", "critical"}) | frozenset(
+    CommonOptions.__annotations__
 )
 
 

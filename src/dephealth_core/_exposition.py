@@ -26,6 +26,7 @@ from ._metrics import (
     POOL,
     STATUS,
     TRANSITIONS,
+    endpoint_labels,
     schedule_families,
 )
 from ._snapshot import LATENCY_BUCKETS, EndpointStatus, Snapshot
@@ -49,17 +50,7 @@ class _Labels:
 
 
 def _labels(service: str, group: str, status: EndpointStatus) -> _Labels:
-    pairs = {
-        "name": service,
-        "group": group,
-        "dependency": status.name,
-        "type": status.type,
-        "host": status.host,
-        "port": status.port,
-        "critical": "yes" if status.critical else "no",
-    }
-    pairs.update(status.labels)
-    ordered = sorted(pairs.items())
+    ordered = sorted(endpoint_labels(service, group, status).items())
     rendered = [f'{key}="{_escape(value)}"' for key, value in ordered]
     around: dict[str, tuple[str, str]] = {}
     for extra in ("le", "status", "detail", "state"):

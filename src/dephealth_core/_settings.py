@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ._exceptions import ConfigError
 from ._validation import Duration, check_duration, check_threshold
@@ -38,23 +39,18 @@ class CheckSettings:
         """Validate the given values over ``defaults``; ``None`` keeps the default."""
         base = defaults or cls()
         dep = dependency
-        settings = cls(
-            interval=base.interval
-            if interval is None
-            else check_duration(interval, field="interval", dependency=dep),
-            timeout=base.timeout
-            if timeout is None
-            else check_duration(timeout, field="timeout", dependency=dep),
-            initial_delay=base.initial_delay
-            if initial_delay is None
-            else check_duration(initial_delay, field="initial_delay", dependency=dep),
-            failure_threshold=base.failure_threshold
-            if failure_threshold is None
-            else check_threshold(failure_threshold, field="failure_threshold", dependency=dep),
-            success_threshold=base.success_threshold
-            if success_threshold is None
-            else check_threshold(success_threshold, field="success_threshold", dependency=dep),
-        )
+        given = {
+            "interval": (interval, check_duration),
+            "timeout": (timeout, check_duration),
+            "initial_delay": (initial_delay, check_duration),
+            "failure_threshold": (failure_threshold, check_threshold),
+            "success_threshold": (success_threshold, check_threshold),
+        }
+        values: dict[str, Any] = {
+            name: getattr(base, name) if value is None else check(value, field=name, dependency=dep)
+            for name, (value, check) in given.items()
+        }
+        settings = cls(**values)
         if settings.timeout >= settings.interval:
             raise ConfigError(
                 f"timeout ({settings.timeout:g}s) must be less than the interval "

@@ -25,8 +25,37 @@ logger = logging.getLogger("dephealth")
 CLOSE_TIMEOUT = 5.0
 
 
+class _ClosedInItsThread:
+    """Closing for a checker whose blocking work runs in its alias's thread."""
+
+    alias: str
+    thread: AliasThread
+
+    def _close_blocking(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close the alias's connections in its thread, then end the thread."""
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.thread.run(self._close_blocking)
+        except TimeoutError:
+            logger.warning("dephealth: a check of %r still runs; not waiting for it", self.alias)
+        finally:
+            self.thread.shutdown()
+
+    def close(self) -> None:
+        """:meth:`aclose` for callers without an event loop (the management command)."""
+        if not self.thread.started:
+            return
+        try:
+            self.thread.call(self._close_blocking, CLOSE_TIMEOUT)
+        finally:
+            self.thread.shutdown()
+
+
 @dataclass(eq=False)
-class DatabaseChecker:
+class DatabaseChecker(_ClosedInItsThread):
     """``SELECT 1`` on ``connections[alias]``, honouring ``CONN_MAX_AGE`` and the pool option.
 
     Before each check an unusable or expired connection is closed, as Django does around a
@@ -95,25 +124,6 @@ class DatabaseChecker:
         """Django's connection pool counts for the alias, when it has a pool."""
         return self._pool_stats
 
-    async def aclose(self) -> None:
-        """Close the alias's checker connection in its thread, then end the thread."""
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.thread.run(self._close_blocking)
-        except TimeoutError:
-            logger.warning("dephealth: a check of %r still runs; not waiting for it", self.alias)
-        finally:
-            self.thread.shutdown()
-
-    def close(self) -> None:
-        """:meth:`aclose` for callers without an event loop (the management command)."""
-        if not self.thread.started:
-            return
-        try:
-            self.thread.call(self._close_blocking, CLOSE_TIMEOUT)
-        finally:
-            self.thread.shutdown()
-
     def _close_blocking(self) -> None:
         from django.db import connections
 
@@ -121,7 +131,7 @@ class DatabaseChecker:
 
 
 @dataclass(eq=False)
-class CacheChecker:
+class CacheChecker(_ClosedInItsThread):
     """A Redis ``PING`` through ``caches[alias]``'s own client (Django's or django-redis).
 
     A cache backend without a reachable Redis client is checked with a ``set``/``get`` of a
@@ -157,25 +167,6 @@ class CacheChecker:
             raise
         except Exception as exc:
             raise cache_error(exc) from None
-
-    async def aclose(self) -> None:
-        """Close the cache's connections in its thread, then end the thread."""
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.thread.run(self._close_blocking)
-        except TimeoutError:
-            logger.warning("dephealth: a check of %r still runs; not waiting for it", self.alias)
-        finally:
-            self.thread.shutdown()
-
-    def close(self) -> None:
-        """:meth:`aclose` for callers without an event loop."""
-        if not self.thread.started:
-            return
-        try:
-            self.thread.call(self._close_blocking, CLOSE_TIMEOUT)
-        finally:
-            self.thread.shutdown()
 
     def _close_blocking(self) -> None:
         from django.core.cache import caches

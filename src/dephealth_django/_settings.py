@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dephealth_core import ConfigError, ViewOptions, check_bool
+from dephealth_core.typing import CommonOptions
 
 ENGINE_KEYS = frozenset(
     {
@@ -39,18 +40,7 @@ ENGINE_KEYS = frozenset(
 #: The discovery and start options; the view options are those of ``ViewOptions``.
 DJANGO_KEYS = frozenset({"discover", "databases", "caches", "autostart"})
 ADAPTER_KEYS = frozenset(ViewOptions.keywords()) | DJANGO_KEYS
-ALIAS_KEYS = frozenset(
-    {
-        "name",
-        "critical",
-        "interval",
-        "timeout",
-        "initial_delay",
-        "failure_threshold",
-        "success_threshold",
-        "labels",
-    }
-)
+ALIAS_KEYS = frozenset({"name", "critical"}) | frozenset(CommonOptions.__annotations__)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ._auth import ca_context
 from ._declaration import Expects
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
-from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
+from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
 from ._sql_pools import sql_kind
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
@@ -64,11 +64,8 @@ def mysql_options(dependency: Dependency, target: Target | None = None) -> SqlOp
     return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
-class MysqlChecker:
+class MysqlChecker(StandaloneSqlChecker):
     """Opens an aiomysql connection per check, runs the query and closes the connection."""
-
-    def __init__(self, options: SqlOptions) -> None:
-        self.options = options
 
     async def check(self, endpoint: Endpoint) -> None:
         """Connect to ``endpoint`` and run the query."""

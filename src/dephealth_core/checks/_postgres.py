@@ -9,7 +9,7 @@ from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
 from ._declaration import Expects
 from ._sql_errors import classify_asyncpg
-from ._sql_options import SqlCheckOptions, SqlOptions, sql_options
+from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
 from ._sql_pools import sql_kind
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
@@ -46,11 +46,8 @@ def postgres_options(dependency: Dependency, target: Target | None = None) -> Sq
     return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
-class PostgresChecker:
+class PostgresChecker(StandaloneSqlChecker):
     """Opens an asyncpg connection per check, runs the query and closes the connection."""
-
-    def __init__(self, options: SqlOptions) -> None:
-        self.options = options
 
     async def check(self, endpoint: Endpoint) -> None:
         """Connect to ``endpoint`` and run the query."""

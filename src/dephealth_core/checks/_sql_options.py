@@ -41,6 +41,13 @@ class SqlOptions:
     tls: Any = field(default=None, repr=False)
 
 
+class StandaloneSqlChecker:
+    """The options of a standalone SQL checker, which opens a connection per check."""
+
+    def __init__(self, options: SqlOptions) -> None:
+        self.options = options
+
+
 def sql_options(dependency: Dependency, target: Target | None, tls: Any = None) -> SqlOptions:
     """Validate the shared options; credentials come from the options, then from the URL.
 
