@@ -60,8 +60,7 @@ with one black-holed):
 | `check`, all up | {med(check.get("all_up_s"))} |
 | `check`, plus one HTTP dependency black-holed (timeout {num(check.get("timeout_s"))} s) | {med(check.get("blackholed_s"))} |
 
-The scheduler is the engine's as it is today (its rewrite is a later piece of work): its CPU per
-check is what the scheduler section above measures in process, plus the HTTP server of `serve`.
+The CPU per check is what the scheduler section above measures in process, plus the HTTP server of `serve`.
 At this scale a snapshot is published about four times a second, so nearly every Prometheus
 scrape renders; reuse serves probes and a second scraper within the same quarter second.
 """

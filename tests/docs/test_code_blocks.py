@@ -54,10 +54,11 @@ def fragment(block: Block) -> str | None:
 
 BLOCKS = all_blocks()
 RUNNABLE = [block for block in BLOCKS if fragment(block) is None]
-#: What differs from run to run: latencies and timestamps.
+#: What differs from run to run: latencies, lateness and timestamps.
 _VARYING = [
     (re.compile(r"\d+(\.\d+)? ms\b"), "N ms"),
     (re.compile(r'"latency_ms":[0-9.e-]+'), '"latency_ms":N'),
+    (re.compile(r'"lateness_ms":[0-9.e-]+'), '"lateness_ms":N'),
     (re.compile(r'"last_checked_at":"[^"]*"'), '"last_checked_at":T'),
 ]
 
