@@ -16,18 +16,31 @@ from typing import Any, Final, Protocol, runtime_checkable
 from ._classify import classify
 from ._exceptions import CheckError
 from ._settings import CheckSettings
-from ._status import STATUS_CATEGORIES, status_of
+from ._status import (
+    AUTH_ERROR,
+    CONNECTION_ERROR,
+    DNS_ERROR,
+    ERROR,
+    OK,
+    STATUS_CATEGORIES,
+    TIMEOUT,
+    TLS_ERROR,
+    UNHEALTHY,
+    UNKNOWN,
+    status_of,
+)
 from ._validation import LABEL_KEY_PATTERN, check_labels
 
-STATUS_OK: Final = "ok"
-STATUS_TIMEOUT: Final = "timeout"
-STATUS_CONNECTION_ERROR: Final = "connection_error"
-STATUS_DNS_ERROR: Final = "dns_error"
-STATUS_AUTH_ERROR: Final = "auth_error"
-STATUS_TLS_ERROR: Final = "tls_error"
-STATUS_UNHEALTHY: Final = "unhealthy"
-STATUS_ERROR: Final = "error"
-STATUS_UNKNOWN: Final = "unknown"
+# dephealth's names for the contract's categories: the same constants, not a second copy.
+STATUS_OK: Final = OK
+STATUS_TIMEOUT: Final = TIMEOUT
+STATUS_CONNECTION_ERROR: Final = CONNECTION_ERROR
+STATUS_DNS_ERROR: Final = DNS_ERROR
+STATUS_AUTH_ERROR: Final = AUTH_ERROR
+STATUS_TLS_ERROR: Final = TLS_ERROR
+STATUS_UNHEALTHY: Final = UNHEALTHY
+STATUS_ERROR: Final = ERROR
+STATUS_UNKNOWN: Final = UNKNOWN
 ALL_STATUS_CATEGORIES: Final = STATUS_CATEGORIES
 
 LABEL_NAME_PATTERN: Final = re.compile(f"^{LABEL_KEY_PATTERN.pattern}$")
