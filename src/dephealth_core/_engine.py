@@ -4,7 +4,9 @@ A check result travels: :class:`~._scheduler.Scheduler` (an ``EndpointRunner`` p
 -> :class:`~._recorder.Recorder` (the next status, listeners, logs) ->
 :class:`~._publisher.SnapshotPublisher` (an immutable ``Snapshot``) -> readers. The endpoint
 table holds what was declared, :class:`~._liveness.Liveness` the heartbeat; fork handling is
-:mod:`._fork`'s. See ``docs/architecture.md``.
+:mod:`._fork`'s. Background mode (:mod:`._background_mode`), changes to the dependencies
+(:mod:`._dependency_changes`), dephealth's endpoint calls (:mod:`._endpoint_calls`) and worker
+sharing (:mod:`._worker_sharing`) have modules of their own. See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _config
-from ._background import BackgroundRunner, track_background, untrack_background
+from ._background import BackgroundRunner
+from ._background_mode import BackgroundModeMixin
 from ._dependency import Dependency
+from ._dependency_changes import DependencyChangesMixin
 from ._driver import DEFAULT_MAX_IN_FLIGHT
 from ._endpoint_calls import EndpointCalls, EndpointCallsMixin
 from ._endpoint_table import EndpointTable, PreparedDependency
@@ -28,13 +32,11 @@ from ._liveness import Liveness
 from ._metrics import DependencyMetrics
 from ._publisher import SnapshotPublisher
 from ._recorder import Listener, Recorder
-from ._scheduler import STOP_GRACE, Scheduler, call_on_loop
+from ._scheduler import STOP_GRACE, Scheduler
 from ._settings import CheckSettings
-from ._shared_state import identity, runtime_directory
 from ._snapshot import EndpointStatus, Snapshot
-from ._validation import Duration, check_bool, check_name
-from ._worker_coordinator import MetricsSource, WorkerCoordinator, sharing_wanted
-from ._worker_share import WorkerShare
+from ._validation import Duration, check_bool, check_name, check_positive
+from ._worker_sharing import WorkerSharing
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dephealth")
 
 
-class DependencyHealth(EndpointCallsMixin):
+class DependencyHealth(BackgroundModeMixin, DependencyChangesMixin, EndpointCallsMixin):
     """Checks a service's dependencies in the background and keeps their state.
 
     Args:
@@ -115,18 +117,15 @@ class DependencyHealth(EndpointCallsMixin):
             failure_threshold=settings.get("failure_threshold"),
             success_threshold=settings.get("success_threshold"),
         )
-        if not isinstance(sync_workers, int) or isinstance(sync_workers, bool) or sync_workers < 1:
-            raise ConfigError("must be a positive integer", field="sync_workers")
-        if (
-            not isinstance(max_in_flight, int)
-            or isinstance(max_in_flight, bool)
-            or max_in_flight < 1
-        ):
-            raise ConfigError("must be a positive integer", field="max_in_flight")
-        self._sync_workers = sync_workers
+        sync_workers = check_positive(sync_workers, field="sync_workers")
+        max_in_flight = check_positive(max_in_flight, field="max_in_flight")
         shared = settings.get("share_workers")
-        self._share_workers = None if shared is None else check_bool(shared, field="share_workers")
-        self._workers: WorkerCoordinator | None = None
+        self._sharing = WorkerSharing(
+            self.name,
+            self.group,
+            None if shared is None else check_bool(shared, field="share_workers"),
+            env,
+        )
         self._environ = env
         merged = merged_settings.dependencies
         self._table = EndpointTable(self.defaults)
@@ -142,12 +141,12 @@ class DependencyHealth(EndpointCallsMixin):
         self._publisher = SnapshotPublisher(
             self.name,
             self.group,
-            self._published_statuses,
+            lambda: self._sharing.statuses(self._recorder.statuses),
             lambda: self._state,
             self._scheduler.schedule_stats,
         )
         self._liveness = Liveness()
-        source = MetricsSource(self, lambda: self._workers)
+        source = self._sharing.metrics_source(self)
         self.collector = DependencyMetrics(source, registry) if metrics else None
         watch_for_fork(self)
 
@@ -252,12 +251,11 @@ class DependencyHealth(EndpointCallsMixin):
         if self._loop is not None and self._loop is not loop and self._activated:
             self._reset_runtime()
         self._loop = loop
-        self._workers = self._join_workers()
+        self._sharing.join(self._table, self._scheduler, self._recorder, self._publisher, loop)
         self._activate()
         self._state = "running"
         self._scheduler.start_all(loop)
-        if self._workers is not None:
-            self._workers.start(loop, lambda: self._recorder.statuses)
+        self._sharing.start(loop, lambda: self._recorder.statuses)
         self._liveness.start(loop, self._table.shortest_interval(15.0))
         self._publisher.flush()
         logger.info(
@@ -278,9 +276,7 @@ class DependencyHealth(EndpointCallsMixin):
         self._publisher.flush()
         heartbeat = self._liveness.stop()
         also_cancel = [heartbeat] if heartbeat else []
-        if self._workers is not None:
-            sync = self._workers.stop()
-            also_cancel.extend([sync] if sync else [])
+        also_cancel.extend(self._sharing.stop())
         await self._scheduler.stop(timeout, also_cancel=also_cancel)
         self._state = "stopped"
         self._publisher.flush()
@@ -302,97 +298,12 @@ class DependencyHealth(EndpointCallsMixin):
         self._publisher.flush()
         return self.health_details()
 
-    # -- background mode (sync apps) ---------------------------------------------------
-
-    def start_background(self, timeout: float = 30.0) -> None:
-        """Start checking in the process's background thread (for WSGI and sync apps)."""
-        runner = BackgroundRunner.get()
-        self._runner = runner
-        runner.run(self.start(), timeout=timeout)
-        track_background(self)
-
-    def stop_background(self, timeout: float = STOP_GRACE + 1.0) -> None:
-        """Stop checks started with :meth:`start_background`; idempotent and bounded."""
-        untrack_background(self)
-        runner = self._runner
-        if runner is None or self._state != "running":
-            return
-        if not runner.alive:
-            self._state = "stopped"
-            return
-        runner.run(self.stop(timeout=timeout - 1.0), timeout=timeout)
-
-    def start_sync(self) -> None:
-        """dephealth's name for :meth:`start_background`."""
-        self.start_background()
-
-    def stop_sync(self) -> None:
-        """dephealth's name for :meth:`stop_background`."""
-        self.stop_background()
-
-    def check_now_background(self, timeout: float = 60.0) -> dict[str, EndpointStatus]:
-        """:meth:`check_now` from a thread with no running loop (Django, Flask, scripts)."""
-        runner = self._runner if self._runner is not None else BackgroundRunner.get()
-        self._runner = runner
-        result: dict[str, EndpointStatus] = runner.run(self.check_now(), timeout=timeout)
-        return result
+    # -- after a fork ----------------------------------------------------------------
 
     def reset_after_fork(self) -> None:
         """In a forked child: forget the parent's loop, tasks and threads (see ``_fork``)."""
         self._reset_runtime()
         self._publisher.flush()
-
-    # -- dynamic endpoints -------------------------------------------------------------
-
-    def add_dependency(self, dependency: Dependency) -> None:
-        """Add a dependency; on a running engine its checks start at once."""
-        prepared = self._prepare_added(dependency)
-        if prepared.dependency.name in self._table:
-            raise ConfigError(
-                "duplicate dependency name", dependency=prepared.dependency.name, field="name"
-            )
-        self._call_on_loop(lambda: self._apply_add(prepared))
-
-    def remove_dependency(self, name: str) -> None:
-        """Remove a dependency, its endpoints and all their metric series."""
-        if name not in self._table:
-            raise KeyError(name)
-        self._call_on_loop(lambda: self._apply_remove(name))
-
-    def replace_dependency(self, dependency: Dependency) -> None:
-        """Replace the dependency of the same name (new address, options or settings)."""
-        prepared = self._prepare_added(dependency)
-        name = prepared.dependency.name
-        if name not in self._table:
-            raise KeyError(name)
-
-        def apply() -> None:
-            self._apply_remove(name)
-            self._apply_add(prepared)
-
-        self._call_on_loop(apply)
-
-    def _prepare_added(self, dependency: Dependency) -> PreparedDependency:
-        _require_dependency(dependency)
-        merged = _config.merge_environment([dependency], self._environ)[0]
-        return self._table.prepare(merged)
-
-    def _call_on_loop(self, action: Callable[[], None]) -> None:
-        call_on_loop(self._loop if self._activated else None, action)
-
-    def _apply_add(self, prepared: PreparedDependency) -> None:
-        self._table.add(prepared)
-        if not self._activated:
-            return
-        if prepared.checker is None:
-            self._table.resolve(prepared)
-        self._scheduler.add(prepared, self._loop if self._state == "running" else None)
-        self._publisher.flush()
-
-    def _apply_remove(self, name: str) -> None:
-        self._scheduler.remove(self._table.remove(name))
-        if self._activated:
-            self._publisher.flush()
 
     # -- internals ---------------------------------------------------------------------
 
@@ -401,15 +312,13 @@ class DependencyHealth(EndpointCallsMixin):
             return
         self._table.resolve_all()
         for prepared in self._table:
-            if self._workers is None or self._workers.runs_here(prepared):
+            if self._sharing.runs_here(prepared):
                 self._scheduler.add(prepared, None)
         self._activated = True
 
     def _reset_runtime(self) -> None:
         """Forget loop-bound state: after a fork, or when moving to another loop."""
-        if self._workers is not None:
-            self._workers.detach()
-            self._workers = None
+        self._sharing.detach()
         self._scheduler.reset()
         self._liveness.reset()
         self._publisher.reset()
@@ -417,39 +326,6 @@ class DependencyHealth(EndpointCallsMixin):
         self._runner = None
         self._state = "new" if self._state != "stopped" else "stopped"
         self._table.forget_lazy()
-
-    def _join_workers(self) -> WorkerCoordinator | None:
-        """Share standalone checks with this app's other workers on this host, when wanted."""
-        if not sharing_wanted(self._share_workers, self._environ):
-            return None
-        standalone = [p for p in self._table if p.dependency.source is None]
-        if not standalone:
-            return None
-        keys = [e.key for p in standalone for e in p.endpoints]
-        try:
-            share = WorkerShare(
-                runtime_directory(identity(self.name, self.group, keys, os.getppid()))
-            )
-        except OSError as exc:
-            logger.warning(
-                "dephealth: worker sharing off, runtime directory unusable error=%s",
-                type(exc).__name__,
-            )
-            return None
-        loop = self._loop
-        return WorkerCoordinator(
-            share,
-            list(self._table),
-            lambda prepared: self._scheduler.add(prepared, loop),
-            self._recorder.restore,
-            lambda: self._publisher.request(urgent=True),
-            tick=max(0.05, min(1.0, self._table.shortest_interval(15.0) / 4)),
-        )
-
-    def _published_statuses(self) -> Mapping[str, EndpointStatus]:
-        if self._workers is None:
-            return self._recorder.statuses
-        return self._workers.statuses(self._recorder.statuses)
 
     def _after_record(self, urgent: bool) -> None:
         self._liveness.beat()

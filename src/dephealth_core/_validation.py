@@ -101,6 +101,13 @@ def check_threshold(value: object, *, field: str, dependency: str | None = None)
     return value
 
 
+def check_positive(value: object, *, field: str) -> int:
+    """Validate a count of at least one (``sync_workers``, ``max_in_flight``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError("must be a positive integer", field=field)
+    return value
+
+
 #: The one spelling table of booleans, for settings and query strings alike (any case).
 BOOLEAN_WORDS: Final[Mapping[str, bool]] = MappingProxyType(
     {

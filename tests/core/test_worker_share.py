@@ -179,18 +179,18 @@ def test_share_workers_from_every_configuration_source() -> None:
 
     dep = tcp_check("t", host="127.0.0.1", port=9, critical=True)
     quiet = {"metrics": False, "environ": {}}
-    assert DependencyHealth("a", "b", dep, **quiet)._share_workers is None  # type: ignore[arg-type]
+    assert DependencyHealth("a", "b", dep, **quiet)._sharing.option is None  # type: ignore[arg-type]
     env = {"DEPHEALTH_SHARE_WORKERS": "off"}
-    assert DependencyHealth("a", "b", dep, metrics=False, environ=env)._share_workers is False
+    assert DependencyHealth("a", "b", dep, metrics=False, environ=env)._sharing.option is False
     forced = DependencyHealth("a", "b", dep, metrics=False, environ=env, share_workers=True)
-    assert forced._share_workers is True  # code wins over the environment
+    assert forced._sharing.option is True  # code wins over the environment
     mapped = DependencyHealth.from_config(
         {"share_workers": "no"}, dep, name="a", group="b", metrics=False, environ={}
     )
-    assert mapped._share_workers is False
+    assert mapped._sharing.option is False
     app = Flask("share")
     app.config["DEPHEALTH_SHARE_WORKERS"] = False
-    assert DepHealth(app, dep, name="a", group="b").state(app).engine._share_workers is False
+    assert DepHealth(app, dep, name="a", group="b").state(app).engine._sharing.option is False
 
 
 def test_restore_continues_health_and_counts_without_a_transition() -> None:

@@ -30,7 +30,7 @@ engine = DependencyHealth(
 
 
 async def leader(request: Request) -> JSONResponse:
-    workers = engine._workers
+    workers = engine._sharing.coordinator
     return JSONResponse({"leader": bool(workers is not None and workers.share.leader)})
 
 
