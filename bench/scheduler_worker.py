@@ -188,7 +188,7 @@ def ours(mode: str, checker: str, endpoints: int, port: int) -> Bench:
 
     late: list[float] = []
 
-    from dephealth_core._driver import Lateness
+    from dephealth_core._slots import Lateness
 
     class NotedLateness(Lateness):
         """Every start's lateness against its slot, as the engine measures it for its

@@ -4,13 +4,8 @@ One timer wakes the driver at the earliest due time or deadline; it starts each 
 due (up to ``max_in_flight`` at once), and each check's result moves its endpoint one interval on.
 No task or timer per endpoint, no ``asyncio.timeout`` per check: deadlines live in a second heap.
 
-- **Slots.** Due times are on a grid of ``GRID`` seconds, so endpoints due within the same 10 ms
-  start in one wakeup. The interval runs from the scheduled start (the slot), so lateness does
-  not accumulate.
-- **Honest lateness.** A check starts ``lateness`` seconds after its slot, which is measured and
-  exported. The schedule never moves to "now": a check that starts late is followed by the next
-  slot of the same phase, and slots whose whole interval went by before the check could even
-  start are *missed*, counted, and not run (so a loop that cannot keep up does not pile work up).
+- **Slots and lateness.** Due times are slots on a 10 ms grid; lateness is measured against the
+  slot and slots that went by are missed, never run late (see :mod:`._slots`).
 - **Timeouts from the real start.** A check's deadline is its start plus its timeout, however
   late it started; a check waiting for a free place in flight has not started.
 - **Completions before deadlines.** An expired deadline is acted on after the callbacks of the
@@ -24,17 +19,15 @@ No task or timer per endpoint, no ``asyncio.timeout`` per check: deadlines live 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import heapq
 import math
 import sys
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
-from ._snapshot import LATENCY_BUCKETS, LatencyHistogram, ScheduleStats
+from ._slots import Lateness, align, next_slot
 
-#: Due times are multiples of this many seconds (see the module docstring).
-GRID = 0.01
 #: How many checks run at once by default: each holds a socket, or a pool connection.
 DEFAULT_MAX_IN_FLIGHT = 512
 EAGER_TASKS = sys.version_info >= (3, 12)
@@ -47,81 +40,25 @@ Begin = Callable[[Done], Callable[[], object] | None]
 OnResult = Callable[[BaseException | None, float, float, bool], None]
 
 
-def align(moment: float) -> float:
-    """``moment`` rounded up to the grid."""
-    return math.ceil(moment / GRID - 1e-9) * GRID
-
-
-def next_slot(slot: float, started: float, interval: float) -> tuple[float, int]:
-    """The slot after ``slot`` for a check that started at ``started``, and the slots missed.
-
-    Slots whose time had come and gone by one whole interval before the check started are
-    missed: with ``interval`` 1, a check for slot 2 that starts at 3.7 misses slot 3.
-    """
-    missed = int((started - slot) // interval) if started - slot >= interval else 0
-    return slot + (missed + 1) * interval, missed
-
-
+@dataclass(slots=True, eq=False)
 class Job:
     """One endpoint's place in the driver: how to start its check, and where it stands."""
 
-    __slots__ = (
-        "abort",
-        "begin",
-        "deferred",
-        "in_flight",
-        "interval",
-        "manual",
-        "on_result",
-        "removed",
-        "run",
-        "slot",
-        "started",
-        "timed_out",
-        "timeout",
-        "waiters",
-    )  # fmt: skip
-
-    def __init__(self, begin: Begin, interval: float, timeout: float, on_result: OnResult):
-        self.begin = begin
-        self.interval = interval
-        self.timeout = timeout
-        self.on_result = on_result
-        self.removed = False
-        self.slot = 0.0
-        self.started = 0.0
-        self.in_flight = False
-        self.run = 0
-        self.abort: Callable[[], object] | None = None
-        self.timed_out = False
-        self.waiters: list[asyncio.Future[None]] | None = None
-        #: A slot that came due while a manual check (``check_now``) was in flight.
-        self.deferred: float | None = None
-        self.manual = False
-
-
-class Lateness:
-    """Start lateness of every check, as histogram counts, plus the slots missed."""
-
-    __slots__ = ("count", "counts", "last", "missed", "total")
-
-    def __init__(self) -> None:
-        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
-        self.total = 0.0
-        self.count = 0
-        self.missed = 0
-        self.last = 0.0
-
-    def observe(self, seconds: float) -> None:
-        self.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self.total += seconds
-        self.count += 1
-        self.last = seconds
-
-    def stats(self) -> ScheduleStats:
-        """An immutable copy, for a snapshot."""
-        histogram = LatencyHistogram(tuple(self.counts), self.total, self.count)
-        return ScheduleStats(histogram, self.missed, self.last)
+    begin: Begin
+    interval: float
+    timeout: float
+    on_result: OnResult
+    removed: bool = False
+    slot: float = 0.0
+    started: float = 0.0
+    in_flight: bool = False
+    run: int = 0
+    abort: Callable[[], object] | None = None
+    timed_out: bool = False
+    waiters: list[asyncio.Future[None]] | None = None
+    #: A slot that came due while a manual check (``check_now``) was in flight.
+    deferred: float | None = None
+    manual: bool = False
 
 
 class CheckDriver:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dephealth_core._driver import CheckDriver, Done, Job, next_slot, task_begin
+from dephealth_core._driver import CheckDriver, Done, Job, task_begin
+from dephealth_core._slots import next_slot
 
 from .virtual_time import run_virtual
 
