@@ -14,22 +14,30 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypedDict
+
+from ._validation import Duration
 
 PREFIX: Final = "DEPHEALTH_"
 
-#: Global keys: flat name -> keyword of ``DependencyHealth``.
+
+class EngineSettings(TypedDict, total=False):
+    """The keywords of ``DependencyHealth`` that ``DEPHEALTH_*`` keys and configuration
+    mappings set as well; an adapter that passes them on takes ``**Unpack[EngineSettings]``."""
+
+    name: str | None
+    group: str | None
+    check_interval: Duration | None
+    timeout: Duration | None
+    initial_delay: Duration | None
+    failure_threshold: int | None
+    success_threshold: int | None
+    share_workers: bool | None
+
+
+#: Global keys: flat name -> keyword of ``DependencyHealth`` (``DEPHEALTH_CHECK_INTERVAL``...).
 GLOBAL_KEYS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "NAME": "name",
-        "GROUP": "group",
-        "CHECK_INTERVAL": "check_interval",
-        "TIMEOUT": "timeout",
-        "INITIAL_DELAY": "initial_delay",
-        "FAILURE_THRESHOLD": "failure_threshold",
-        "SUCCESS_THRESHOLD": "success_threshold",
-        "SHARE_WORKERS": "share_workers",
-    }
+    {key.upper(): key for key in EngineSettings.__annotations__}
 )
 
 FIELD_ALIASES = {"check_interval": "interval"}

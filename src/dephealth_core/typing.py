@@ -9,6 +9,7 @@ snapshot shared by another process.
 from __future__ import annotations
 
 from ._dependency import Checker, CommonOptions
+from ._flat_keys import EngineSettings
 from ._protocols import BackgroundService, SnapshotSource
 from ._recorder import Listener, StateChange
 from ._snapshot import EndpointStatus, Snapshot
@@ -21,6 +22,7 @@ __all__ = [
     "CommonOptions",
     "Duration",
     "EndpointStatus",
+    "EngineSettings",
     "Listener",
     "ShowDetails",
     "Snapshot",

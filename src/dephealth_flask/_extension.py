@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any, get_args
+from collections.abc import Mapping
+from typing import Any, Unpack, get_args
 
 from flask import Flask, current_app
 from prometheus_client.registry import CollectorRegistry
 
 from dephealth_core import ConfigError, Dependency, DependencyHealth, ViewOptions
-from dephealth_core.typing import Duration
+from dephealth_core.typing import EngineSettings, ShowDetails
 
 from ._blueprint import make_blueprint
 from ._config import build_engine, extension_options
@@ -19,6 +20,16 @@ from ._starter import StartOnFirstRequest
 from ._state import DepHealthState, StartMode
 
 EXTENSION_KEY = "dephealth"
+
+
+class DepHealthOptions(EngineSettings, total=False):
+    """The keywords of :class:`DepHealth`: the engine's settings and the view options."""
+
+    prefix: str | None
+    paths: Mapping[str, str | None] | None
+    show_details: ShowDetails | None
+    details_token: str | None
+    metrics: bool | str | None
 
 
 class DepHealth:
@@ -61,17 +72,9 @@ class DepHealth:
         self,
         app: Flask | None = None,
         *dependencies: Dependency,
-        name: str | None = None,
-        group: str | None = None,
-        check_interval: Duration | None = None,
-        timeout: Duration | None = None,
-        initial_delay: Duration | None = None,
-        failure_threshold: int | None = None,
-        success_threshold: int | None = None,
         registry: CollectorRegistry | None = None,
         start: StartMode | None = None,
-        share_workers: bool | None = None,
-        **view_options: Any,
+        **options: Unpack[DepHealthOptions],
     ) -> None:
         if app is not None and not isinstance(app, Flask):
             raise TypeError(
@@ -80,15 +83,9 @@ class DepHealth:
             )
         self.dependencies = dependencies
         self._engine_options: dict[str, Any] = {
-            "name": name,
-            "group": group,
-            "check_interval": check_interval,
-            "timeout": timeout,
-            "initial_delay": initial_delay,
-            "failure_threshold": failure_threshold,
-            "success_threshold": success_threshold,
-            "share_workers": share_workers,
+            key: value for key, value in options.items() if key in _ENGINE_SETTINGS
         }
+        view_options = {k: v for k, v in options.items() if k not in _ENGINE_SETTINGS}
         unknown = set(view_options) - set(ViewOptions.flat_keys().values())
         if unknown:
             raise TypeError(f"DepHealth() got unexpected keyword arguments {sorted(unknown)}")
@@ -174,6 +171,9 @@ class DepHealth:
     def __repr__(self) -> str:
         names = [dependency.name for dependency in self.dependencies]
         return f"DepHealth(dependencies={names!r})"
+
+
+_ENGINE_SETTINGS = frozenset(EngineSettings.__annotations__)
 
 
 def _reloader_may_replace(app: Flask) -> bool:

@@ -122,6 +122,7 @@ TYPING = [
     "CommonOptions",
     "Duration",
     "EndpointStatus",
+    "EngineSettings",
     "Listener",
     "ShowDetails",
     "Snapshot",
