@@ -68,18 +68,9 @@ class EndpointTable:
         require_dependency(dependency)
         dependency.validate()
         name = dependency.name
-        settings = CheckSettings.build(
-            interval=dependency.interval,
-            timeout=dependency.timeout,
-            initial_delay=dependency.initial_delay,
-            failure_threshold=dependency.failure_threshold,
-            success_threshold=dependency.success_threshold,
-            defaults=self.defaults,
-            dependency=name,
-        )
         prepared = PreparedDependency(
             dependency=dependency,
-            settings=settings,
+            settings=CheckSettings.for_dependency(dependency, self.defaults),
             critical=check_bool(dependency.critical, field="critical", dependency=name),
             labels=MappingProxyType(check_labels(dependency.labels, dependency=name)),
         )

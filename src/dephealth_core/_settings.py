@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigError
 from ._validation import Duration, check_duration, check_threshold
+
+if TYPE_CHECKING:
+    from ._dependency import Dependency
 
 DEFAULT_INTERVAL = 15.0
 DEFAULT_TIMEOUT = 5.0
@@ -59,3 +62,9 @@ class CheckSettings:
                 field="timeout",
             )
         return settings
+
+    @classmethod
+    def for_dependency(cls, dependency: Dependency, defaults: CheckSettings) -> CheckSettings:
+        """The settings of ``dependency``: its fields of the same names over ``defaults``."""
+        own = {f.name: getattr(dependency, f.name) for f in fields(cls)}
+        return cls.build(**own, defaults=defaults, dependency=dependency.name)
