@@ -50,15 +50,15 @@ class LdapChecker:
 
         o = self.options
         tls = None
-        if o.tls or o.start_tls:
+        if o.tls.enabled or o.start_tls:
             tls = ldap3.Tls(
-                validate=ssl.CERT_NONE if o.skip_verify else ssl.CERT_REQUIRED,
-                ca_certs_file=o.ca_file,
+                validate=ssl.CERT_NONE if o.tls.skip_verify else ssl.CERT_REQUIRED,
+                ca_certs_file=o.tls.ca_file,
             )
         server = ldap3.Server(
             endpoint.host,
             port=int(endpoint.port),
-            use_ssl=o.tls,
+            use_ssl=o.tls.enabled,
             tls=tls,
             get_info=ldap3.NONE,
             connect_timeout=o.timeout,
