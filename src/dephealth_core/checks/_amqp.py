@@ -19,7 +19,7 @@ from ._amqp_pools import (
     source_kind,
 )
 from ._auth import TlsOptions, TlsSettings, tls_settings
-from ._declaration import Expects
+from ._declaration import Expects, declares
 from ._drivers import check_timeout, import_driver
 
 
@@ -126,15 +126,12 @@ AMQP_KIND = Kind(
 )
 
 
+@declares(AMQP_KIND)
 def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
     """Declare an AMQP 0-9-1 dependency (RabbitMQ), healthy when a connection opens.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``amqp://user:password@host[:5672]/vhost`` (``amqps://``, port 5671, for TLS).
-        host: the host, instead of ``url``; ``port`` defaults to 5672.
-        port: the port, with ``host`` (default 5672).
         vhost: the virtual host (default: the URL path, else ``/``). It is not a label.
         username: the user (default: the URL's, else ``guest``).
         password: the password (default: the URL's, else ``guest``).
@@ -144,6 +141,5 @@ def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
         pool: the app's ``aio_pika.pool.Pool`` (of connections or channels) or aio-pika
             connection (pool mode), or a zero-argument callable returning one.
         client: the same as ``pool``, for those who call a connection a client.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return AMQP_KIND.declare(name, options)

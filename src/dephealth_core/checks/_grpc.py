@@ -25,7 +25,7 @@ from ._auth import (
     string_map,
     tls_settings,
 )
-from ._declaration import Expects
+from ._declaration import Expects, declares
 from ._drivers import check_timeout
 
 
@@ -190,15 +190,12 @@ GRPC_KIND = Kind(
 )
 
 
+@declares(GRPC_KIND)
 def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
     """Declare a gRPC dependency checked with the standard health service.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``grpc://host:port`` (``grpcs://`` for TLS); the default port is 443.
-        host: the host, instead of ``url``.
-        port: the port, with ``host`` (default 443).
         service_name: the service asked about (default ``""``: the server as a whole).
         authority: the ``:authority`` (and TLS server name) to present.
         tls: use TLS; ``tls_ca_file`` verifies with a given CA.
@@ -207,6 +204,5 @@ def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
         metadata: extra call metadata.
         bearer_token: sends ``authorization: Bearer <token>``.
         basic_auth: ``(username, password)``: sends basic credentials.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return GRPC_KIND.declare(name, options)

@@ -21,6 +21,7 @@ from ._auth import (
     string_map,
     tls_settings,
 )
+from ._declaration import declares
 from ._quiet_logs import install as install_log_filters
 from ._quiet_logs import quiet_third_party_logs
 
@@ -237,12 +238,11 @@ HTTP_KIND = Kind(
 )
 
 
+@declares(HTTP_KIND)
 def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
     """Declare an HTTP dependency, healthy when its health path answers an expected status.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``http(s)://host[:port][/path]``; a path here is the health path.
         host: the host, instead of ``url``; ``port`` defaults to 80 (443 with ``tls``).
         port: the port, with ``host`` (default 80; 443 with ``tls``).
@@ -256,7 +256,6 @@ def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
         tls: use HTTPS (implied by ``https://``).
         tls_skip_verify: do not verify the server certificate.
         tls_ca_file: a CA bundle to verify the server certificate with.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     if options.get("host") is not None and options.get("port") is None and options.get("tls"):
         options["port"] = HTTP_KIND.tls_default_port

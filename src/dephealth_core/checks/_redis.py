@@ -20,7 +20,7 @@ from .._exceptions import (
 )
 from .._snapshot import PoolStats
 from ._auth import TlsOptions, TlsSettings, tls_settings
-from ._declaration import Expects
+from ._declaration import Expects, declares
 from ._drivers import check_timeout, import_driver, platform_error
 from ._net import refuses_connections, refuses_connections_now
 from ._pool_mode import TimeoutShare
@@ -256,15 +256,12 @@ REDIS_KIND = Kind(
 )
 
 
+@declares(REDIS_KIND)
 def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
     """Declare a Redis dependency, healthy when it answers ``PING``.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``redis://[:password@]host[:port][/db]`` (``rediss://`` for TLS).
-        host: the host, instead of ``url``; ``port`` defaults to 6379.
-        port: the port, with ``host`` (default 6379).
         db: the database number (default: the URL path, else 0).
         password: the password (default: the one in the URL).
         tls: use TLS (implied by ``rediss://``).
@@ -273,6 +270,5 @@ def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
         client: the app's ``redis.Redis`` or ``redis.asyncio.Redis`` (pool mode), or a
             zero-argument callable returning one; the address is read from it when no
             ``url``/``host`` is given.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return REDIS_KIND.declare(name, options)
