@@ -13,7 +13,7 @@ from ._auth import ca_context
 from ._declaration import Expects, declares
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
-from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
+from ._sql_options import SqlCheckOptions, StandaloneSqlChecker
 from ._sql_pools import sql_kind
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
@@ -57,11 +57,6 @@ def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None
     if mode == "required":
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def mysql_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
-    """Validate and normalise a MySQL dependency's options."""
-    return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
 class MysqlChecker(StandaloneSqlChecker):
@@ -119,7 +114,7 @@ class MysqlChecker(StandaloneSqlChecker):
 MYSQL_KIND = sql_kind(
     "mysql",
     default_port=3306,
-    settings=mysql_options,
+    tls=_tls,
     standalone=MysqlChecker,
     driver=("aiomysql", "mysql", "MySQL"),
     declaration=MysqlCheckOptions,

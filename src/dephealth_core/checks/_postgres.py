@@ -9,7 +9,7 @@ from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
 from ._declaration import Expects, declares
 from ._sql_errors import classify_asyncpg
-from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
+from ._sql_options import SqlCheckOptions, StandaloneSqlChecker
 from ._sql_pools import sql_kind
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
@@ -39,11 +39,6 @@ def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext 
     context = ca_context(dependency, "sslrootcert", rootcert)
     context.check_hostname = mode == "verify-full"
     return context
-
-
-def postgres_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
-    """Validate and normalise a PostgreSQL dependency's options."""
-    return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
 class PostgresChecker(StandaloneSqlChecker):
@@ -86,7 +81,7 @@ class PostgresChecker(StandaloneSqlChecker):
 POSTGRES_KIND = sql_kind(
     "postgres",
     default_port=5432,
-    settings=postgres_options,
+    tls=_tls,
     standalone=PostgresChecker,
     driver=("asyncpg", "postgres", "PostgreSQL"),
     declaration=PostgresCheckOptions,
