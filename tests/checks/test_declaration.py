@@ -10,7 +10,7 @@ import pytest
 from dephealth_core import ConfigError, amqp_check, http_check, ldap_check, redis_check
 from dephealth_core._dependency import CommonOptions, EndpointOptions
 from dephealth_core._kinds import FACTORIES, KINDS
-from dephealth_core.checks._declaration import factory_doc
+from dephealth_core.checks._factories import factory_doc
 
 
 @pytest.mark.parametrize("kind_type", sorted(KINDS))

@@ -19,8 +19,9 @@ from ._amqp_pools import (
     source_kind,
 )
 from ._auth import TlsOptions, TlsSettings, tls_settings
-from ._declaration import Expects, declares
+from ._declaration import Expects
 from ._drivers import check_timeout, import_driver
+from ._factories import declares
 
 
 class AmqpCheckOptions(EndpointOptions, TlsOptions, total=False):

@@ -7,28 +7,13 @@ every option; from it derive the names a mapping or the environment may set
 the type check each option gets at construction with its error message, read from an
 ``Annotated[..., Expects("a string")]`` marker. What a kind checks beyond the type (choices,
 ranges, combinations) stays in the kind's own settings function.
-
-A factory's docstring describes what is its kind's own; :func:`declares` adds the keywords
-every factory takes, described here once.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
-
-if TYPE_CHECKING:
-    from .._dependency import Dependency, Kind
-
-Factory = TypeVar("Factory", bound="Callable[..., Dependency]")
-
-#: The indentation of an ``Args:`` entry in a cleaned docstring; deeper lines continue one.
-_ENTRY = " " * 4
-#: Where the shared entries stand: each after the last of those before it.
-_ADDRESS_ORDER = ("name", "critical", "url", "host", "port")
-_COMMON = "``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``."
+from typing import Any, get_type_hints
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,54 +46,3 @@ def type_errors(
         value = options.get(key)
         if value is not None and not isinstance(value, str):
             yield key, f"expected {what}"
-
-
-def declares(kind: Kind) -> Callable[[Factory], Factory]:
-    """Marks the factory of ``kind`` and completes its docstring with the shared keywords.
-
-    The factory's docstring writes its summary, ``url`` and the kind's own options under
-    ``Args:``; ``name``, ``critical``, ``host`` and ``port`` (with the kind's default port)
-    take their places around ``url`` and ``**common`` comes last, each unless the docstring
-    writes its own.
-    """
-
-    def complete(factory: Factory) -> Factory:
-        factory.__doc__ = factory_doc(factory.__doc__ or "", kind.default_port)
-        return factory
-
-    return complete
-
-
-def factory_doc(doc: str, default_port: int | None) -> str:
-    """``doc`` with the shared entries it does not write added to its ``Args:`` section."""
-    if default_port is None:
-        host = "the host, instead of ``url``."
-        port = "the port (required)."
-    else:
-        host = f"the host, instead of ``url``; ``port`` defaults to {default_port}."
-        port = f"the port, with ``host`` (default {default_port})."
-    shared = {
-        "name": "the dependency name (``[a-z][a-z0-9-]*``).",
-        "critical": "whether the service cannot work without it (required).",
-        "host": host,
-        "port": port,
-    }
-    lines = inspect.cleandoc(doc).splitlines()
-    start = lines.index("Args:") + 1
-    entries: list[list[str]] = []
-    for line in lines[start:]:
-        if line.startswith(_ENTRY + " ") and entries:
-            entries[-1].append(line)
-        else:
-            entries.append([line])
-    keys = [entry[0].strip().partition(":")[0] for entry in entries]
-    for key, text in shared.items():
-        if key in keys:
-            continue
-        before = _ADDRESS_ORDER[: _ADDRESS_ORDER.index(key)]
-        at = max((keys.index(k) + 1 for k in before if k in keys), default=0)
-        entries.insert(at, [f"{_ENTRY}{key}: {text}"])
-        keys.insert(at, key)
-    if "**common" not in keys:
-        entries.append([f"{_ENTRY}**common: {_COMMON}"])
-    return "\n".join([*lines[:start], *(line for entry in entries for line in entry)])

@@ -25,8 +25,9 @@ from ._auth import (
     string_map,
     tls_settings,
 )
-from ._declaration import Expects, declares
+from ._declaration import Expects
 from ._drivers import check_timeout
+from ._factories import declares
 
 
 class GrpcCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):

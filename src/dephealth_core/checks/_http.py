@@ -21,7 +21,7 @@ from ._auth import (
     string_map,
     tls_settings,
 )
-from ._declaration import declares
+from ._factories import declares
 from ._quiet_logs import install as install_log_filters
 from ._quiet_logs import quiet_third_party_logs
 

@@ -8,8 +8,8 @@ from typing import Any, Unpack
 
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._exceptions import CheckError, CheckTimeout, Unhealthy
-from ._declaration import declares
 from ._drivers import check_timeout, import_driver, platform_error
+from ._factories import declares
 
 SUPPORTED_CLIENTS = (
     "aiokafka AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaAdminClient or AIOKafkaClient "

@@ -8,8 +8,8 @@ import ssl
 from typing import Any, Unpack
 
 from .._dependency import Dependency, Endpoint, Kind, Target, option_error
-from ._declaration import declares
 from ._drivers import import_driver
+from ._factories import declares
 from ._ldap_errors import ldap_errors, raise_for_result
 from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
 

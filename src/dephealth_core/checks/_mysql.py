@@ -10,7 +10,8 @@ from .._dependency import Dependency, Endpoint, Target, option_error
 from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
-from ._declaration import Expects, declares
+from ._declaration import Expects
+from ._factories import declares
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
 from ._sql_options import SqlCheckOptions, StandaloneSqlChecker

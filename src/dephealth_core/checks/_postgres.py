@@ -7,7 +7,8 @@ from typing import Annotated, Unpack
 
 from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
-from ._declaration import Expects, declares
+from ._declaration import Expects
+from ._factories import declares
 from ._sql_errors import classify_asyncpg
 from ._sql_options import SqlCheckOptions, StandaloneSqlChecker
 from ._sql_pools import sql_kind

@@ -20,8 +20,9 @@ from .._exceptions import (
 )
 from .._snapshot import PoolStats
 from ._auth import TlsOptions, TlsSettings, tls_settings
-from ._declaration import Expects, declares
+from ._declaration import Expects
 from ._drivers import check_timeout, import_driver, platform_error
+from ._factories import declares
 from ._net import refuses_connections, refuses_connections_now
 from ._pool_mode import TimeoutShare
 

@@ -9,7 +9,7 @@ from typing import Unpack
 
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._urls import is_ip_literal
-from ._declaration import declares
+from ._factories import declares
 from ._net import open_socket
 from ._raw_connect import Done, begin_connect
 
