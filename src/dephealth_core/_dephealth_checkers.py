@@ -47,7 +47,16 @@ class _KindChecker:
 
     _type = "tcp"
 
-    def __init__(self, factory: Callable[..., Dependency], timeout: float, **options: Any):
+    def __init__(
+        self,
+        factory: Callable[..., Dependency],
+        timeout: float,
+        url: str | None = None,
+        **options: Any,
+    ):
+        # A URL (dephealth's url= or dsn=) may carry credentials and a database: when
+        # given, every endpoint is checked with it.
+        self._url = url or None
         self._factory = factory
         self._options = {key: value for key, value in options.items() if value is not None}
         self._options["timeout"] = timeout
@@ -55,6 +64,8 @@ class _KindChecker:
         self._built: dict[tuple[str, str], Any] = {}
 
     def _address(self, endpoint: Endpoint) -> dict[str, Any]:
+        if self._url is not None:
+            return {"url": self._url}
         return {"host": endpoint.host, "port": endpoint.port}
 
     def _checker_for(self, endpoint: Endpoint) -> Any:
@@ -143,19 +154,7 @@ class KafkaChecker(_KindChecker):
         super().__init__(kafka_check, timeout)
 
 
-class _SqlChecker(_KindChecker):
-    def __init__(
-        self, factory: Callable[..., Dependency], timeout: float, query: str, pool: Any, dsn: str
-    ) -> None:
-        self._dsn = dsn or None
-        super().__init__(factory, timeout, query=query, pool=pool)
-
-    def _address(self, endpoint: Endpoint) -> dict[str, Any]:
-        # With a DSN, it carries the credentials and the database: connect with it.
-        return {"url": self._dsn} if self._dsn else super()._address(endpoint)
-
-
-class PostgresChecker(_SqlChecker):
+class PostgresChecker(_KindChecker):
     """dephealth's PostgreSQL checker: ``query`` on the pool, or on a new connection."""
 
     _type = "postgres"
@@ -163,10 +162,10 @@ class PostgresChecker(_SqlChecker):
     def __init__(
         self, timeout: float = 5.0, query: str = "SELECT 1", pool: Any = None, dsn: str = ""
     ) -> None:
-        super().__init__(postgres_check, timeout, query, pool, dsn)
+        super().__init__(postgres_check, timeout, dsn, query=query, pool=pool)
 
 
-class MySQLChecker(_SqlChecker):
+class MySQLChecker(_KindChecker):
     """dephealth's MySQL checker: ``query`` on the pool, or on a new connection."""
 
     _type = "mysql"
@@ -174,7 +173,7 @@ class MySQLChecker(_SqlChecker):
     def __init__(
         self, timeout: float = 5.0, query: str = "SELECT 1", pool: Any = None, dsn: str = ""
     ) -> None:
-        super().__init__(mysql_check, timeout, query, pool, dsn)
+        super().__init__(mysql_check, timeout, dsn, query=query, pool=pool)
 
 
 class RedisChecker(_KindChecker):
@@ -190,11 +189,7 @@ class RedisChecker(_KindChecker):
         client: Any = None,
         url: str = "",
     ) -> None:
-        self._url = url or None
-        super().__init__(redis_check, timeout, password=password or None, db=db, client=client)
-
-    def _address(self, endpoint: Endpoint) -> dict[str, Any]:
-        return {"url": self._url} if self._url else super()._address(endpoint)
+        super().__init__(redis_check, timeout, url, password=password or None, db=db, client=client)
 
 
 class AMQPChecker(_KindChecker):
@@ -203,11 +198,7 @@ class AMQPChecker(_KindChecker):
     _type = "amqp"
 
     def __init__(self, timeout: float = 5.0, url: str = "") -> None:
-        self._url = url or None
-        super().__init__(amqp_check, timeout)
-
-    def _address(self, endpoint: Endpoint) -> dict[str, Any]:
-        return {"url": self._url} if self._url else super()._address(endpoint)
+        super().__init__(amqp_check, timeout, url)
 
 
 class LdapChecker(_KindChecker):

@@ -118,6 +118,23 @@ def database_vendor(settings: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _alias_settings(
+    setting: str, aliases: Mapping[str, Any] | None, alias: str, *, dependency: str
+) -> Mapping[str, Any]:
+    """The entry of ``alias`` in ``aliases``, Django's ``DATABASES`` or ``CACHES`` by default."""
+    if aliases is None:
+        from django.conf import settings
+
+        aliases = getattr(settings, setting)
+    entry = aliases.get(alias)
+    if not isinstance(entry, Mapping):
+        what = {"DATABASES": "database", "CACHES": "cache"}[setting]
+        raise ConfigError(
+            f"no {what} alias {alias!r}", dependency=dependency, field=setting.lower()
+        )
+    return entry
+
+
 def database_check(
     alias: str = "default",
     *,
@@ -139,13 +156,7 @@ def database_check(
         ConfigError: for an unknown alias or an engine other than PostgreSQL or MySQL.
     """
     dep_name = name or dependency_name("db", alias)
-    if databases is None:
-        from django.conf import settings
-
-        databases = settings.DATABASES
-    entry = databases.get(alias)
-    if not isinstance(entry, Mapping):
-        raise ConfigError(f"no database alias {alias!r}", dependency=dep_name, field="databases")
+    entry = _alias_settings("DATABASES", databases, alias, dependency=dep_name)
     vendor = database_vendor(entry)
     if vendor is None:
         raise ConfigError(
@@ -189,13 +200,7 @@ def cache_check(
         ConfigError: for an unknown alias, a backend other than Redis or a bad LOCATION.
     """
     dep_name = name or dependency_name("cache", alias)
-    if caches is None:
-        from django.conf import settings
-
-        caches = settings.CACHES
-    entry = caches.get(alias)
-    if not isinstance(entry, Mapping):
-        raise ConfigError(f"no cache alias {alias!r}", dependency=dep_name, field="caches")
+    entry = _alias_settings("CACHES", caches, alias, dependency=dep_name)
     if entry.get("BACKEND") not in REDIS_BACKENDS:
         raise ConfigError(
             f"cache {alias!r} uses {entry.get('BACKEND')!r}; only Redis caches are checked",

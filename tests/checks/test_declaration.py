@@ -10,6 +10,7 @@ import pytest
 from dephealth_core import ConfigError, amqp_check, http_check, ldap_check, redis_check
 from dephealth_core._dependency import CommonOptions, EndpointOptions
 from dephealth_core._kinds import FACTORIES, KINDS
+from dephealth_core.checks._factories import factory_doc
 
 
 @pytest.mark.parametrize("kind_type", sorted(KINDS))
@@ -43,6 +44,43 @@ def test_every_option_is_in_the_factorys_docstring(kind_type: str) -> None:
     common = set(CommonOptions.__annotations__)
     for key in set(kind.declaration.__annotations__) - common:
         assert f"{key}:" in doc, key
+
+
+@pytest.mark.parametrize("kind_type", sorted(KINDS))
+def test_every_docstring_describes_the_shared_keywords_once_in_order(kind_type: str) -> None:
+    """help() shows name, critical, the address with the kind's default port, then **common."""
+    doc = FACTORIES[kind_type].__doc__ or ""
+    keys = [line.strip().partition(":")[0] for line in doc.splitlines() if line[4:5].isalnum()]
+    keys += [line.strip().partition(":")[0] for line in doc.splitlines() if "**common:" in line]
+    address = [key for key in keys if key in ("name", "critical", "url", "host", "port")]
+    assert address == ["name", "critical", "url", "host", "port"]
+    assert keys[-1] == "**common"
+    assert len(keys) == len(set(keys))
+    port = KINDS[kind_type].default_port
+    assert f"(default {port}" in doc or port is None
+
+
+def test_a_shared_entry_the_factory_writes_itself_is_kept() -> None:
+    """A kind's own wording of a shared keyword wins over the shared one."""
+    doc = factory_doc(
+        """Declare one.
+
+        Args:
+            url: ``x://host``.
+            host: a single broker.
+            own: an option.
+        """,
+        9,
+    )
+    assert doc.splitlines()[3:] == [
+        "    name: the dependency name (``[a-z][a-z0-9-]*``).",
+        "    critical: whether the service cannot work without it (required).",
+        "    url: ``x://host``.",
+        "    host: a single broker.",
+        "    port: the port, with ``host`` (default 9).",
+        "    own: an option.",
+        "    **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.",
+    ]
 
 
 def test_an_undeclared_keyword_is_a_type_error() -> None:

@@ -18,9 +18,10 @@ from ._amqp_pools import (
     source_hosts,
     source_kind,
 )
-from ._auth import TlsOptions, ssl_context, tls_flags
+from ._auth import TlsOptions, TlsSettings, tls_settings
 from ._declaration import Expects
 from ._drivers import check_timeout, import_driver
+from ._factories import declares
 
 
 class AmqpCheckOptions(EndpointOptions, TlsOptions, total=False):
@@ -38,9 +39,7 @@ class AmqpSettings:
     """What a standalone check connects with."""
 
     vhost: str
-    tls: bool
-    skip_verify: bool
-    ca_file: str | None
+    tls: TlsSettings
     timeout: float
     username: str = "guest"
     password: str = field(default="guest", repr=False)
@@ -52,17 +51,13 @@ def amqp_settings(dependency: Dependency, target: Target | None = None) -> AmqpS
     vhost = opts.get("vhost")
     if vhost is None and target is not None and target.path not in ("", "/"):
         vhost = unquote(target.path[1:])  # "/%2F" is the vhost "/"
-    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("amqps:")
-    tls, skip, ca_file = tls_flags(dependency, url_tls)
     username = opts.get("username") or (target.username if target else None) or "guest"
     password = opts.get("password")
     if password is None:
         password = target.password if target is not None and target.password else "guest"
     return AmqpSettings(
         vhost=vhost if vhost is not None else "/",
-        tls=tls,
-        skip_verify=skip,
-        ca_file=ca_file,
+        tls=tls_settings(dependency, target, "amqps"),
         timeout=check_timeout(dependency),
         username=username,
         password=password,
@@ -78,7 +73,7 @@ class AmqpChecker:
 
     def _url(self, endpoint: Endpoint) -> str:
         s = self.settings
-        scheme = "amqps" if s.tls else "amqp"
+        scheme = "amqps" if s.tls.enabled else "amqp"
         credentials = f"{quote(s.username, safe='')}:{quote(s.password, safe='')}"
         vhost = quote(s.vhost, safe="")
         # No heartbeats: the connection lives for one handshake only.
@@ -92,8 +87,8 @@ class AmqpChecker:
         import aiormq
 
         s = self.settings
-        if s.tls and self._ssl is None:
-            self._ssl = ssl_context(s.skip_verify, s.ca_file)
+        if s.tls.enabled and self._ssl is None:
+            self._ssl = s.tls.context()
         connection = aiormq.Connection(self._url(endpoint), context=self._ssl)
         try:
             async with amqp_errors():
@@ -132,15 +127,12 @@ AMQP_KIND = Kind(
 )
 
 
+@declares(AMQP_KIND)
 def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
     """Declare an AMQP 0-9-1 dependency (RabbitMQ), healthy when a connection opens.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``amqp://user:password@host[:5672]/vhost`` (``amqps://``, port 5671, for TLS).
-        host: the host, instead of ``url``; ``port`` defaults to 5672.
-        port: the port, with ``host`` (default 5672).
         vhost: the virtual host (default: the URL path, else ``/``). It is not a label.
         username: the user (default: the URL's, else ``guest``).
         password: the password (default: the URL's, else ``guest``).
@@ -150,6 +142,5 @@ def amqp_check(name: str, **options: Unpack[AmqpCheckOptions]) -> Dependency:
         pool: the app's ``aio_pika.pool.Pool`` (of connections or channels) or aio-pika
             connection (pool mode), or a zero-argument callable returning one.
         client: the same as ``pool``, for those who call a connection a client.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return AMQP_KIND.declare(name, options)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
-from .._dependency import Dependency, option_error
+from .._dependency import Dependency, Target, option_error
 from .._validation import check_bool
 from ._declaration import Expects
 
@@ -102,10 +103,35 @@ def basic_header(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str | None]:
-    """``(tls, skip_verify, ca_file)`` from the URL scheme and the ``tls*`` options."""
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """Whether a standalone check speaks TLS, and how it verifies the server."""
+
+    enabled: bool
+    skip_verify: bool
+    ca_file: str | None
+
+    def context(self) -> ssl.SSLContext:
+        """A client TLS context that verifies (with ``ca_file`` if given) unless told not to."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.skip_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def tls_settings(dependency: Dependency, target: Target | None, scheme: str) -> TlsSettings:
+    """The TLS settings from the URL scheme and the ``tls*`` options.
+
+    ``scheme`` is the kind's TLS scheme (``"rediss"``): a URL with it asks for TLS. Before
+    the address is resolved (``target`` is ``None``) it is read from the dependency's URL.
+    """
+    if target is not None:
+        scheme_tls = target.tls
+    else:
+        scheme_tls = str(dependency.url or "").strip().lower().startswith(f"{scheme}:")
     tls_option = dependency.options.get("tls")
-    tls = (
+    enabled = (
         scheme_tls
         if tls_option is None
         else check_bool(tls_option, field="tls", dependency=dependency.name)
@@ -120,7 +146,7 @@ def tls_flags(dependency: Dependency, scheme_tls: bool) -> tuple[bool, bool, str
     ca_file = dependency.options.get("tls_ca_file")
     if ca_file is not None:
         ca_context(dependency, "tls_ca_file", ca_file)
-    return tls, skip, ca_file
+    return TlsSettings(enabled, skip, ca_file)
 
 
 def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.SSLContext:
@@ -130,12 +156,3 @@ def ca_context(dependency: Dependency, field: str, ca_file: str | None) -> ssl.S
     except OSError as exc:  # ssl.SSLError included: a file that holds no certificate
         reason = exc.strerror or type(exc).__name__
         raise option_error(dependency, field, f"cannot load {ca_file!r}: {reason}") from None
-
-
-def ssl_context(skip_verify: bool, ca_file: str | None) -> ssl.SSLContext:
-    """A client TLS context that verifies (with ``ca_file`` if given) unless told not to."""
-    context = ssl.create_default_context(cafile=ca_file)
-    if skip_verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context

@@ -17,9 +17,17 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._urls import format_host
-from ._auth import AuthHeaderOptions, TlsOptions, authorization, string_map, tls_flags
+from ._auth import (
+    AuthHeaderOptions,
+    TlsOptions,
+    TlsSettings,
+    authorization,
+    string_map,
+    tls_settings,
+)
 from ._declaration import Expects
 from ._drivers import check_timeout
+from ._factories import declares
 
 
 class GrpcCheckOptions(EndpointOptions, TlsOptions, AuthHeaderOptions, total=False):
@@ -36,8 +44,7 @@ class GrpcOptions:
 
     service_name: str
     authority: str | None
-    tls: bool
-    ca_file: str | None
+    tls: TlsSettings
     metadata: tuple[tuple[str, str], ...] = field(repr=False)
 
 
@@ -52,11 +59,8 @@ def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOp
     auth = authorization(dependency, metadata)
     if auth is not None:
         metadata["authorization"] = auth
-    scheme_tls = (
-        target.tls if target is not None else str(dependency.url or "").startswith("grpcs:")
-    )
-    tls, skip, ca_file = tls_flags(dependency, scheme_tls)
-    if skip:
+    tls = tls_settings(dependency, target, "grpcs")
+    if tls.skip_verify:
         # grpcio offers no switch to accept any certificate; pinning the CA is the way.
         raise option_error(
             dependency,
@@ -68,7 +72,6 @@ def grpc_options(dependency: Dependency, target: Target | None = None) -> GrpcOp
         service_name=service,
         authority=authority,
         tls=tls,
-        ca_file=ca_file,
         metadata=tuple(metadata.items()),
     )
 
@@ -95,14 +98,14 @@ class GrpcChecker:
         ]
         if self.options.authority is not None:
             channel_options.append(("grpc.default_authority", self.options.authority))
-            if self.options.tls:
+            if self.options.tls.enabled:
                 channel_options.append(("grpc.ssl_target_name_override", self.options.authority))
-        if not self.options.tls:
+        if not self.options.tls.enabled:
             return aio.insecure_channel(target, options=channel_options)
         if self._credentials is None:
             root = None
-            if self.options.ca_file is not None:
-                with open(self.options.ca_file, "rb") as handle:
+            if self.options.tls.ca_file is not None:
+                with open(self.options.tls.ca_file, "rb") as handle:
                     root = handle.read()
             self._credentials = ssl_channel_credentials(root_certificates=root)
         return aio.secure_channel(target, self._credentials, options=channel_options)
@@ -188,15 +191,12 @@ GRPC_KIND = Kind(
 )
 
 
+@declares(GRPC_KIND)
 def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
     """Declare a gRPC dependency checked with the standard health service.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``grpc://host:port`` (``grpcs://`` for TLS); the default port is 443.
-        host: the host, instead of ``url``.
-        port: the port, with ``host`` (default 443).
         service_name: the service asked about (default ``""``: the server as a whole).
         authority: the ``:authority`` (and TLS server name) to present.
         tls: use TLS; ``tls_ca_file`` verifies with a given CA.
@@ -205,6 +205,5 @@ def grpc_check(name: str, **options: Unpack[GrpcCheckOptions]) -> Dependency:
         metadata: extra call metadata.
         bearer_token: sends ``authorization: Bearer <token>``.
         basic_auth: ``(username, password)``: sends basic credentials.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return GRPC_KIND.declare(name, options)

@@ -15,12 +15,13 @@ from .._urls import format_host
 from ._auth import (
     AuthHeaderOptions,
     TlsOptions,
+    TlsSettings,
     authorization,
     basic_header,
-    ssl_context,
     string_map,
-    tls_flags,
+    tls_settings,
 )
+from ._factories import declares
 from ._quiet_logs import install as install_log_filters
 from ._quiet_logs import quiet_third_party_logs
 
@@ -47,9 +48,7 @@ class HttpOptions:
     path: str
     method: str
     statuses: frozenset[int]
-    tls: bool
-    skip_verify: bool
-    ca_file: str | None
+    tls: TlsSettings
     headers: dict[str, str] = field(repr=False)
 
 
@@ -119,21 +118,13 @@ def http_options(dependency: Dependency, target: Target | None = None) -> HttpOp
         headers["Host"] = host_header
     if not any(key.lower() == "user-agent" for key in headers):
         headers["User-Agent"] = f"dephealth-suite/{__about__.__version__}"
-    scheme_tls = target.tls if target is not None else _url_is_https(dependency)
-    tls, skip, ca_file = tls_flags(dependency, scheme_tls)
     return HttpOptions(
         path=path,
         method=method.upper(),
         statuses=parse_statuses(opts.get("expected_statuses"), dependency),
-        tls=tls,
-        skip_verify=skip,
-        ca_file=ca_file,
+        tls=tls_settings(dependency, target, "https"),
         headers=headers,
     )
-
-
-def _url_is_https(dependency: Dependency) -> bool:
-    return isinstance(dependency.url, str) and dependency.url.strip().lower().startswith("https:")
 
 
 class HttpChecker:
@@ -144,7 +135,7 @@ class HttpChecker:
         install_log_filters()
         # Loading CA certificates and httpx's transport costs hundreds of milliseconds: pay it
         # here, at construction, not on the event loop inside the first check's timeout.
-        self._ssl = ssl_context(options.skip_verify, options.ca_file) if options.tls else None
+        self._ssl = options.tls.context() if options.tls.enabled else None
         self._client: httpx.AsyncClient | None = self._new_client()
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
@@ -175,7 +166,7 @@ class HttpChecker:
         import httpx
 
         opts = self.options
-        scheme = "https" if opts.tls else "http"
+        scheme = "https" if opts.tls.enabled else "http"
         url = f"{scheme}://{format_host(endpoint.host)}:{endpoint.port}{opts.path}"
         client = self._get_client()
         request = client.build_request(opts.method, url, headers=opts.headers)
@@ -229,11 +220,11 @@ def _make_checker(dependency: Dependency, target: Target) -> HttpChecker:
     try:
         return HttpChecker(options)
     except OSError as exc:  # ssl.SSLError included
-        if options.ca_file is None:
+        if options.tls.ca_file is None:
             raise
         reason = exc.strerror or type(exc).__name__
         raise option_error(
-            dependency, "tls_ca_file", f"cannot load {options.ca_file!r}: {reason}"
+            dependency, "tls_ca_file", f"cannot load {options.tls.ca_file!r}: {reason}"
         ) from None
 
 
@@ -247,12 +238,11 @@ HTTP_KIND = Kind(
 )
 
 
+@declares(HTTP_KIND)
 def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
     """Declare an HTTP dependency, healthy when its health path answers an expected status.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``http(s)://host[:port][/path]``; a path here is the health path.
         host: the host, instead of ``url``; ``port`` defaults to 80 (443 with ``tls``).
         port: the port, with ``host`` (default 80; 443 with ``tls``).
@@ -266,7 +256,6 @@ def http_check(name: str, **options: Unpack[HttpCheckOptions]) -> Dependency:
         tls: use HTTPS (implied by ``https://``).
         tls_skip_verify: do not verify the server certificate.
         tls_ca_file: a CA bundle to verify the server certificate with.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     if options.get("host") is not None and options.get("port") is None and options.get("tls"):
         options["port"] = HTTP_KIND.tls_default_port

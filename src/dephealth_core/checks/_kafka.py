@@ -9,6 +9,7 @@ from typing import Any, Unpack
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._exceptions import CheckError, CheckTimeout, Unhealthy
 from ._drivers import check_timeout, import_driver, platform_error
+from ._factories import declares
 
 SUPPORTED_CLIENTS = (
     "aiokafka AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaAdminClient or AIOKafkaClient "
@@ -136,19 +137,16 @@ KAFKA_KIND = Kind(
 )
 
 
+@declares(KAFKA_KIND)
 def kafka_check(name: str, **options: Unpack[KafkaCheckOptions]) -> Dependency:
     """Declare a Kafka dependency: each broker answers a metadata request that lists brokers.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``kafka://broker1:9092,broker2:9092``: one endpoint per broker, each checked
             on its own.
         host: a single broker, instead of ``url``; ``port`` defaults to 9092.
-        port: the port, with ``host`` (default 9092).
         client: the app's started ``AIOKafkaProducer``, ``AIOKafkaConsumer`` or
             ``AIOKafkaAdminClient`` (pool mode: the metadata is refreshed through it), or a
             zero-argument callable returning one; its bootstrap servers are the endpoints.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return KAFKA_KIND.declare(name, options)

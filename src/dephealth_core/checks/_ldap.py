@@ -9,6 +9,7 @@ from typing import Any, Unpack
 
 from .._dependency import Dependency, Endpoint, Kind, Target, option_error
 from ._drivers import import_driver
+from ._factories import declares
 from ._ldap_errors import ldap_errors, raise_for_result
 from ._ldap_options import LdapCheckOptions, LdapOptions, ldap_options
 
@@ -50,15 +51,15 @@ class LdapChecker:
 
         o = self.options
         tls = None
-        if o.tls or o.start_tls:
+        if o.tls.enabled or o.start_tls:
             tls = ldap3.Tls(
-                validate=ssl.CERT_NONE if o.skip_verify else ssl.CERT_REQUIRED,
-                ca_certs_file=o.ca_file,
+                validate=ssl.CERT_NONE if o.tls.skip_verify else ssl.CERT_REQUIRED,
+                ca_certs_file=o.tls.ca_file,
             )
         server = ldap3.Server(
             endpoint.host,
             port=int(endpoint.port),
-            use_ssl=o.tls,
+            use_ssl=o.tls.enabled,
             tls=tls,
             get_info=ldap3.NONE,
             connect_timeout=o.timeout,
@@ -162,15 +163,12 @@ LDAP_KIND = Kind(
 )
 
 
+@declares(LDAP_KIND)
 def ldap_check(name: str, **options: Unpack[LdapCheckOptions]) -> Dependency:
     """Declare an LDAP dependency, checked with a bind or a search.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``ldap://host[:389]`` or ``ldaps://host[:636]``.
-        host: the host, instead of ``url``; ``port`` defaults to 389.
-        port: the port, with ``host`` (default 389).
         check_method: ``anonymous_bind``, ``simple_bind``, ``root_dse`` (default) or
             ``search``, in any case.
         bind_dn: the DN of ``simple_bind`` (required with it).
@@ -183,6 +181,5 @@ def ldap_check(name: str, **options: Unpack[LdapCheckOptions]) -> Dependency:
         tls_ca_file: a CA bundle to verify the server certificate with.
         client: the app's ``ldap3.Connection`` (pool mode: ``root_dse`` or ``search`` run
             on it under its lock), or a zero-argument callable returning one.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return LDAP_KIND.declare(name, options)

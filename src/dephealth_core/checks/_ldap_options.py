@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from .._dependency import Dependency, EndpointOptions, Target, option_error
 from .._validation import check_bool
-from ._auth import TlsVerifyOptions, tls_flags
+from ._auth import TlsSettings, TlsVerifyOptions, tls_settings
 from ._declaration import Expects
 from ._drivers import check_timeout
 
@@ -37,9 +37,7 @@ class LdapOptions:
     search_filter: str
     base_dn: str
     start_tls: bool
-    tls: bool
-    skip_verify: bool
-    ca_file: str | None
+    tls: TlsSettings
     timeout: float
     bind_dn: str | None = None
     bind_password: str | None = field(default=None, repr=False)
@@ -72,9 +70,8 @@ def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOp
     start_tls = check_bool(
         dependency.options.get("start_tls", False), field="start_tls", dependency=dependency.name
     )
-    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("ldaps:")
-    tls, skip, ca_file = tls_flags(dependency, url_tls)
-    if start_tls and tls:
+    tls = tls_settings(dependency, target, "ldaps")
+    if start_tls and tls.enabled:
         raise option_error(dependency, "start_tls", "StartTLS cannot be used with ldaps://")
     return LdapOptions(
         method=method,
@@ -83,8 +80,6 @@ def ldap_options(dependency: Dependency, target: Target | None = None) -> LdapOp
         base_dn=base_dn or "",
         start_tls=start_tls,
         tls=tls,
-        skip_verify=skip,
-        ca_file=ca_file,
         timeout=check_timeout(dependency),
         bind_dn=bind_dn,
         bind_password=bind_password,

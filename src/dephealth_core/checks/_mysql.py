@@ -11,9 +11,10 @@ from .._exceptions import CheckTimeout, TlsError
 from .._validation import check_bool
 from ._auth import ca_context
 from ._declaration import Expects
+from ._factories import declares
 from ._sql_async_pools import run_mysql_query
 from ._sql_errors import classify_pymysql
-from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
+from ._sql_options import SqlCheckOptions, StandaloneSqlChecker
 from ._sql_pools import sql_kind
 
 #: ``ssl-mode`` values as MySQL's own clients spell them.
@@ -57,11 +58,6 @@ def _tls(dependency: Dependency, target: Target | None) -> ssl.SSLContext | None
     if mode == "required":
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def mysql_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
-    """Validate and normalise a MySQL dependency's options."""
-    return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
 class MysqlChecker(StandaloneSqlChecker):
@@ -119,13 +115,14 @@ class MysqlChecker(StandaloneSqlChecker):
 MYSQL_KIND = sql_kind(
     "mysql",
     default_port=3306,
-    settings=mysql_options,
+    tls=_tls,
     standalone=MysqlChecker,
     driver=("aiomysql", "mysql", "MySQL"),
     declaration=MysqlCheckOptions,
 )
 
 
+@declares(MYSQL_KIND)
 def mysql_check(name: str, **options: Unpack[MysqlCheckOptions]) -> Dependency:
     """Declare a MySQL or MariaDB dependency.
 
@@ -133,12 +130,8 @@ def mysql_check(name: str, **options: Unpack[MysqlCheckOptions]) -> Dependency:
     (``pool``) borrows a connection from the application's pool and gives it back.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``mysql://user:password@host:3306/db?ssl-mode=REQUIRED`` (``mariadb://`` too);
             several ``host:port`` pairs separated by commas give one endpoint each.
-        host: the host, instead of ``url``; ``port`` defaults to 3306.
-        port: the port, with ``host`` (default 3306).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL).
         password: the password (default: from the URL).
@@ -149,6 +142,5 @@ def mysql_check(name: str, **options: Unpack[MysqlCheckOptions]) -> Dependency:
         application_name: the ``program_name`` connection attribute (default ``dephealth``).
         pool: an aiomysql ``Pool``, a SQLAlchemy ``Engine``/``AsyncEngine`` on a MySQL
             dialect, or a zero-argument callable returning one (resolved when checks start).
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return MYSQL_KIND.declare(name, options)

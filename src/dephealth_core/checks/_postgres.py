@@ -8,8 +8,9 @@ from typing import Annotated, Unpack
 from .._dependency import Dependency, Endpoint, Target, option_error
 from ._auth import ca_context
 from ._declaration import Expects
+from ._factories import declares
 from ._sql_errors import classify_asyncpg
-from ._sql_options import SqlCheckOptions, SqlOptions, StandaloneSqlChecker, sql_options
+from ._sql_options import SqlCheckOptions, StandaloneSqlChecker
 from ._sql_pools import sql_kind
 
 SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
@@ -39,11 +40,6 @@ def _tls(dependency: Dependency, target: Target | None) -> str | ssl.SSLContext 
     context = ca_context(dependency, "sslrootcert", rootcert)
     context.check_hostname = mode == "verify-full"
     return context
-
-
-def postgres_options(dependency: Dependency, target: Target | None = None) -> SqlOptions:
-    """Validate and normalise a PostgreSQL dependency's options."""
-    return sql_options(dependency, target, tls=_tls(dependency, target))
 
 
 class PostgresChecker(StandaloneSqlChecker):
@@ -86,13 +82,14 @@ class PostgresChecker(StandaloneSqlChecker):
 POSTGRES_KIND = sql_kind(
     "postgres",
     default_port=5432,
-    settings=postgres_options,
+    tls=_tls,
     standalone=PostgresChecker,
     driver=("asyncpg", "postgres", "PostgreSQL"),
     declaration=PostgresCheckOptions,
 )
 
 
+@declares(POSTGRES_KIND)
 def postgres_check(name: str, **options: Unpack[PostgresCheckOptions]) -> Dependency:
     """Declare a PostgreSQL dependency.
 
@@ -100,12 +97,8 @@ def postgres_check(name: str, **options: Unpack[PostgresCheckOptions]) -> Depend
     (``pool``) borrows a connection from the application's pool and gives it back.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``postgres://user:password@host:5432/db?sslmode=require``; several
             ``host:port`` pairs separated by commas give one endpoint each.
-        host: the host, instead of ``url``; ``port`` defaults to 5432.
-        port: the port, with ``host`` (default 5432).
         query: the query to run (default ``SELECT 1``).
         user: the user name (default: from the URL, then asyncpg's defaults).
         password: the password (default: from the URL).
@@ -117,6 +110,5 @@ def postgres_check(name: str, **options: Unpack[PostgresCheckOptions]) -> Depend
             SQLAlchemy ``Engine``/``AsyncEngine``, or a zero-argument callable returning one
             (resolved when checks start). Host and port are read from it when no ``url`` or
             ``host`` is given.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return POSTGRES_KIND.declare(name, options)

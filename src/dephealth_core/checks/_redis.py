@@ -19,9 +19,10 @@ from .._exceptions import (
     Unhealthy,
 )
 from .._snapshot import PoolStats
-from ._auth import TlsOptions, tls_flags
+from ._auth import TlsOptions, TlsSettings, tls_settings
 from ._declaration import Expects
 from ._drivers import check_timeout, import_driver, platform_error
+from ._factories import declares
 from ._net import refuses_connections, refuses_connections_now
 from ._pool_mode import TimeoutShare
 
@@ -43,9 +44,7 @@ class RedisSettings:
     """What a standalone check connects with."""
 
     db: int
-    tls: bool
-    skip_verify: bool
-    ca_file: str | None
+    tls: TlsSettings
     timeout: float
     username: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -66,13 +65,9 @@ def redis_settings(dependency: Dependency, target: Target | None = None) -> Redi
     if isinstance(db, bool) or not isinstance(db, int) or db < 0:
         raise option_error(dependency, "db", "expected a database number (0, 1, ...)")
     password = opts.get("password")
-    url_tls = target.tls if target is not None else str(dependency.url or "").startswith("rediss:")
-    tls, skip, ca_file = tls_flags(dependency, url_tls)
     return RedisSettings(
         db=db,
-        tls=tls,
-        skip_verify=skip,
-        ca_file=ca_file,
+        tls=tls_settings(dependency, target, "rediss"),
         timeout=check_timeout(dependency),
         username=target.username if target is not None else None,
         password=password if password is not None else (target.password if target else None),
@@ -113,7 +108,6 @@ class RedisChecker:
 
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
-        self._ssl: Any = None
 
     def _connection(self, endpoint: Endpoint) -> Any:
         from redis.asyncio.connection import Connection, SSLConnection
@@ -129,12 +123,12 @@ class RedisChecker:
             "socket_connect_timeout": s.timeout,
             "socket_timeout": s.timeout,
         }
-        if not s.tls:
+        if not s.tls.enabled:
             return Connection(**kwargs)
         return SSLConnection(
-            ssl_cert_reqs="none" if s.skip_verify else "required",
-            ssl_ca_certs=s.ca_file,
-            ssl_check_hostname=not s.skip_verify,
+            ssl_cert_reqs="none" if s.tls.skip_verify else "required",
+            ssl_ca_certs=s.tls.ca_file,
+            ssl_check_hostname=not s.tls.skip_verify,
             **kwargs,
         )
 
@@ -263,15 +257,12 @@ REDIS_KIND = Kind(
 )
 
 
+@declares(REDIS_KIND)
 def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
     """Declare a Redis dependency, healthy when it answers ``PING``.
 
     Args:
-        name: the dependency name.
-        critical: whether the service cannot work without it (required).
         url: ``redis://[:password@]host[:port][/db]`` (``rediss://`` for TLS).
-        host: the host, instead of ``url``; ``port`` defaults to 6379.
-        port: the port, with ``host`` (default 6379).
         db: the database number (default: the URL path, else 0).
         password: the password (default: the one in the URL).
         tls: use TLS (implied by ``rediss://``).
@@ -280,6 +271,5 @@ def redis_check(name: str, **options: Unpack[RedisCheckOptions]) -> Dependency:
         client: the app's ``redis.Redis`` or ``redis.asyncio.Redis`` (pool mode), or a
             zero-argument callable returning one; the address is read from it when no
             ``url``/``host`` is given.
-        **common: ``interval``, ``timeout``, ``initial_delay``, thresholds, ``labels``.
     """
     return REDIS_KIND.declare(name, options)

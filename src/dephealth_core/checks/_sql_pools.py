@@ -30,7 +30,7 @@ from ._sql_async_pools import (
     AsyncPoolChecker,
     AsyncPsycopgAdapter,
 )
-from ._sql_options import SqlOptions
+from ._sql_options import SqlOptions, sql_options
 from ._sql_sync_pools import EnginePoolChecker, PsycopgPoolChecker
 
 #: backend -> (module, class name) of the pools it accepts, in the order error messages list them.
@@ -153,7 +153,7 @@ def sql_kind(
     backend: str,
     *,
     default_port: int,
-    settings: Callable[[Dependency, Target | None], SqlOptions],
+    tls: Callable[[Dependency, Target | None], Any],
     standalone: Callable[[SqlOptions], Any],
     driver: tuple[str, str, str],
     declaration: type[Any],
@@ -164,12 +164,16 @@ def sql_kind(
     Args:
         backend: ``"postgres"`` or ``"mysql"``, the ``type`` label.
         default_port: the port used when none is given.
-        settings: validates the options (see ``Kind.settings``).
+        tls: reads the backend's TLS options into its driver's ``ssl`` argument; the
+            settings are the shared SQL options with it (see ``Kind.settings``).
         standalone: builds the standalone checker from the validated options.
         driver: ``(module, extra, name)`` of the standalone driver, for ``import_driver``.
         declaration: the factory's keywords.
     """
     module, extra, name = driver
+
+    def settings(dependency: Dependency, target: Target | None) -> SqlOptions:
+        return sql_options(dependency, target, tls=tls(dependency, target))
 
     def make_checker(dependency: Dependency, target: Target) -> Any:
         options = settings(dependency, target)

@@ -9,6 +9,7 @@ from typing import Unpack
 
 from .._dependency import Dependency, Endpoint, EndpointOptions, Kind, Target
 from .._urls import is_ip_literal
+from ._factories import declares
 from ._net import open_socket
 from ._raw_connect import Done, begin_connect
 
@@ -50,14 +51,12 @@ TCP_KIND = Kind(
 )
 
 
+@declares(TCP_KIND)
 def tcp_check(name: str, **options: Unpack[EndpointOptions]) -> Dependency:
     """Declare a raw TCP dependency: healthy when a connection to it opens.
 
     Args:
-        name: the dependency name (``[a-z][a-z0-9-]*``).
-        critical: whether the service cannot work without it (required).
         url: ``tcp://host:port`` (several ``host:port`` pairs separated by commas).
-        host: the host, instead of ``url``.
         port: the port (required: TCP has no default).
         **common: ``interval``, ``timeout``, ``initial_delay``, ``failure_threshold``,
             ``success_threshold``, ``labels``.
