@@ -112,6 +112,8 @@ class BackgroundRunner:
         if not self.alive:
             return
         self.loop.call_soon_threadsafe(self.loop.stop)
+        if threading.current_thread() is self.thread:
+            return  # uwsgi runs the exit hooks in whichever thread took its stop signal
         self.thread.join(timeout)
         if self.thread.is_alive():
             logger.warning("dephealth: checker thread did not stop within %.1fs", timeout)

@@ -9,12 +9,19 @@ connections are not its own. Right after a fork, in the child and in this order:
 3. engines that ran in the background in the parent start again in the child;
 4. callbacks registered with :func:`register_after_fork` run (adapters reset their own state
    there, or start checks that were waiting for the fork).
+
+Python runs this through ``os.register_at_fork`` when it forks; uwsgi forks its workers in
+C and calls no such hook (unless ``--py-call-osafterfork``), so under uwsgi the same steps
+are also registered with its post-fork hook. They run once per child either way.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import signal
+import sys
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -50,7 +57,14 @@ def register_after_fork(callback: Callable[[], object]) -> Callable[[], None]:
     return unregister
 
 
+_reset_in: int | None = None
+
+
 def _after_fork_in_child() -> None:
+    global _reset_in
+    if _reset_in == os.getpid():
+        return  # uwsgi with --py-call-osafterfork calls both hooks
+    _reset_in = os.getpid()
     BackgroundRunner.forget_after_fork()
     for engine in list(_engines):
         try:
@@ -77,5 +91,38 @@ def _after_fork_in_child() -> None:
             logger.error("dephealth: after-fork callback failed error=%s", type(exc).__name__)
 
 
+def in_prefork_master() -> bool:
+    """True while a pre-fork server's master loads the app, to fork its workers from it next.
+
+    gunicorn with ``--preload``: a gunicorn worker installs its signal handlers before it
+    loads the app; the master loads it before installing its own. uwsgi without lazy-apps:
+    the app loads in the master, whose worker id is 0.
+    """
+    uwsgi = sys.modules.get("uwsgi")
+    if uwsgi is not None:
+        return bool(uwsgi.worker_id() == 0)
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return False
+    owner = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return not type(owner).__module__.startswith("gunicorn.workers")
+
+
+def _hook_uwsgi_post_fork() -> None:
+    # The uwsgi module exists only inside a uwsgi process; uwsgidecorators ships with it and
+    # chains post-fork callbacks, so the app's own ones keep running.
+    if "uwsgi" not in sys.modules:
+        return
+    try:
+        decorators = importlib.import_module("uwsgidecorators")
+    except ImportError:
+        logger.warning(
+            "dephealth: under uwsgi without uwsgidecorators: checks of an app loaded before "
+            "the fork do not restart in the workers (use lazy-apps or --py-call-osafterfork)"
+        )
+        return
+    decorators.postfork(_after_fork_in_child)
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+_hook_uwsgi_post_fork()

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from ._engine import DependencyHealth
 from ._exceptions import ConfigError, StateError
+from ._fork import in_prefork_master, register_after_fork
 from ._view_options import ViewOptions
 from ._views import HealthViews
 
@@ -116,11 +117,25 @@ class ProcessChecks:
             return False
         return True
 
+    def start_at_load(self) -> None:
+        """Start the checks as the app loads: now, or in each worker forked from a master.
+
+        Checks running in a pre-fork master (gunicorn ``--preload``, uwsgi without
+        lazy-apps) would be forked mid-flight: a thread holding a lock at the fork (an
+        import's module lock, seen in a test) leaves that lock held forever in the worker.
+        There the checks start in each worker right after its fork instead.
+        """
+        if in_prefork_master():
+            self.start_in_forked_children()
+        else:
+            self.start()
+
     def start_in_forked_children(self) -> None:
         """Start the checks in each child forked from this process, right after the fork.
 
-        For a prefork server's master (gunicorn ``--preload``): checks running in the master
-        would be forked mid-flight, so the master never starts them and each worker does.
+        For a prefork server's master (gunicorn ``--preload``, uwsgi without lazy-apps):
+        checks running in the master would be forked mid-flight, so the master never starts
+        them and each worker does.
         """
         reference = weakref.ref(self)
 
@@ -129,7 +144,7 @@ class ProcessChecks:
             if found is not None:
                 found.start_safely()
 
-        os.register_at_fork(after_in_child=start_in_child)
+        register_after_fork(start_in_child)
 
     def stop(self) -> None:
         """Stop the checks (bounded); idempotent. ``/readyz`` answers 503 afterwards."""

@@ -8,7 +8,13 @@ holds:
 - ``standalone.json``: the leader's standalone statuses, with a version;
 - ``pool-<pid>.json``: each live worker's pool-mode statuses;
 - ``pool-dead.json``: the histograms and transitions of workers gone, summed, so totals never
-  go back when a worker exits.
+  go back when a worker exits;
+- ``master.json``: the pid of the pre-fork master whose workers these are, if any.
+
+The directory outlives its workers while their master lives (it forks new ones after
+``max_requests``, a crash or a reload, and they continue the counts); the last worker to leave
+removes it once no master is left, and a directory whose master has gone is removed by the
+next engine that shares on the host (:func:`sweep_stale`).
 
 Every file is written whole to a temp file and swapped in with ``os.replace``: a reader sees
 the old content or the new one, never half of it.
@@ -16,9 +22,12 @@ the old content or the new one, never half of it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -28,6 +37,35 @@ from types import MappingProxyType
 from typing import Any
 
 from ._snapshot import EndpointStatus, LatencyHistogram, PoolStats
+
+#: Process names of the pre-fork servers whose workers share by default.
+MASTERS = ("gunicorn", "uvicorn", "uwsgi", "hypercorn")
+
+
+def master_name(pid: int) -> str | None:
+    """The pre-fork server ``pid`` runs (``"gunicorn"``...), or ``None``."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return None
+    words = [os.path.basename(word) for word in cmdline.split()[:4]]
+    for name in MASTERS:
+        if any(word.startswith(name) or word == f"{name}.main" for word in words):
+            return name
+        if f"-m {name}" in cmdline or f"{name}:" in cmdline or f"/{name} " in cmdline:
+            return name
+    return None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user's counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def identity(name: str, group: str, standalone_keys: Iterable[str], master_pid: int) -> str:
@@ -47,6 +85,43 @@ def runtime_directory(ident: str, base: str | None = None) -> Path:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise PermissionError(f"{path} is not a private directory of this user")
     return path
+
+
+def sweep_stale(root: Path, keep: Path) -> int:
+    """Remove this user's runtime directories in ``root`` whose master has gone; how many.
+
+    Only a directory that names its master is swept: without one, its last worker removes it.
+    A directory whose leader lock someone holds is in use, whatever its master file says.
+    """
+    removed = 0
+    for path in root.glob("dephealth-*"):
+        try:
+            if path == keep or path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        found = read_json(path / "master.json")
+        master = found.get("pid") if found else None
+        if not isinstance(master, int) or pid_alive(master) or lock_held(path / "leader.lock"):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a process holds the ``flock`` on ``path``."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        with contextlib.suppress(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        return True
+    finally:
+        os.close(fd)
 
 
 def encode_status(status: EndpointStatus) -> dict[str, Any]:

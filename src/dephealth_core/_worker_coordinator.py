@@ -21,10 +21,10 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._recorder import unknown_status
+from ._shared_state import master_name
 from ._snapshot import EndpointStatus, Snapshot
 from ._validation import check_bool
 from ._worker_share import WorkerShare
@@ -37,24 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dephealth")
 
-#: Process names of the pre-fork servers whose workers share by default.
-MASTERS = ("gunicorn", "uvicorn", "uwsgi", "hypercorn")
 ENV_KEY = "DEPHEALTH_SHARE_WORKERS"
-
-
-def master_name(pid: int) -> str | None:
-    """The pre-fork server ``pid`` runs (``"gunicorn"``...), or ``None``."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return None
-    words = [os.path.basename(word) for word in cmdline.split()[:4]]
-    for name in MASTERS:
-        if any(word.startswith(name) or word == f"{name}.main" for word in words):
-            return name
-        if f"-m {name}" in cmdline or f"{name}:" in cmdline or f"/{name} " in cmdline:
-            return name
-    return None
 
 
 def sharing_wanted(option: bool | None, environ: Mapping[str, str]) -> bool:
@@ -137,9 +120,11 @@ class WorkerCoordinator:
             return snapshot
         if not self.share.leader:
             self.share.refresh()
-            for key in self.standalone_keys:
-                if key in self.share.shared:
-                    endpoints[key] = self.share.shared[key]
+        # The leader too exports what it has written, never a snapshot the others have not
+        # seen: just after a takeover its published snapshot may be older than the file.
+        for key in self.standalone_keys:
+            if key in self.share.shared:
+                endpoints[key] = self.share.shared[key]
         pool = {k: s for k, s in endpoints.items() if k not in self.standalone_keys and s.checked}
         if pool:
             endpoints.update(self.share.pool_aggregate(pool))
@@ -170,6 +155,8 @@ class WorkerCoordinator:
         logger.info("dephealth: this worker runs the shared checks pid=%d", self.share.pid)
         for prepared in self._dependencies:
             if prepared.dependency.source is None:
+                # Starting tracks the endpoints from unknown; the first check runs later, on
+                # the restored status, so its result continues the counts.
                 self._start_checks(prepared)
                 for endpoint in prepared.endpoints:
                     found = self.share.shared.get(endpoint.key)

@@ -24,16 +24,6 @@ from ._snapshot import EndpointStatus, LatencyHistogram
 _serial = itertools.count(1)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def combine_pool(entries: Sequence[EndpointStatus], dead: EndpointStatus | None) -> EndpointStatus:
     """The aggregate of one pool-mode endpoint over the workers, for the metrics.
 
@@ -62,11 +52,27 @@ def combine_pool(entries: Sequence[EndpointStatus], dead: EndpointStatus | None)
 
 
 class WorkerShare:
-    """One worker's side of the runtime directory: the lock, the shared and per-pid files."""
+    """One worker's side of the runtime directory: the lock, the shared and per-pid files.
 
-    def __init__(self, directory: Path, pid: int | None = None) -> None:
+    Args:
+        directory: the app's runtime directory (:func:`~._shared_state.runtime_directory`).
+        pid: this worker's pid.
+        master: the pid of the pre-fork master that forks this app's workers; by default the
+            parent, when it is one (:func:`~._shared_state.master_name`). While it lives, the
+            directory stays when the last worker leaves, so that the workers it forks next
+            continue the counts.
+    """
+
+    def __init__(self, directory: Path, pid: int | None = None, master: int | None = None) -> None:
         self.directory = directory
         self.pid = os.getpid() if pid is None else pid
+        if master is None:
+            parent = os.getppid()
+            master = parent if store.master_name(parent) is not None else None
+        self.master = master
+        if master is not None:
+            store.write_json(directory / "master.json", {"pid": master})
+            store.sweep_stale(directory.parent, keep=directory)
         self.leader = False
         self._lock_fd: int | None = None
         self._standalone_path = directory / "standalone.json"
@@ -145,7 +151,7 @@ class WorkerShare:
         """Fold the per-pid files of dead workers into ``pool-dead.json``; how many folded."""
         folded = 0
         for path, pid in self.pool_files().items():
-            if not _alive(pid):
+            if not store.pid_alive(pid):
                 folded += self._fold(path)
         return folded
 
@@ -210,7 +216,9 @@ class WorkerShare:
             self._lock_fd = None
         self.leader = False
         self.closed = True
-        if not any(_alive(pid) for pid in self.pool_files().values()):
+        if self.master is not None and store.pid_alive(self.master):
+            return
+        if not any(store.pid_alive(pid) for pid in self.pool_files().values()):
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def detach(self) -> None:

@@ -24,6 +24,7 @@ from dephealth_core import (
     DependencyHealth,
     HealthViews,
     ProcessChecks,
+    register_after_fork,
 )
 
 from ._checkers import DatabaseChecker
@@ -209,5 +210,4 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+register_after_fork(_after_fork_in_child)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Mapping
 from typing import Any, Unpack, get_args
 
@@ -122,10 +121,7 @@ class DepHealth:
         if start != "manual":
             StartOnFirstRequest(app, state, blueprint.leave_to_app).install()
         if start == "init_app" and not _reloader_may_replace(app):
-            if _in_prefork_master():
-                state.start_in_forked_children()
-            else:
-                state.start()
+            state.start_at_load()
 
     # -- per-app access ---------------------------------------------------------------
 
@@ -186,17 +182,3 @@ def _reloader_may_replace(app: Flask) -> bool:
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         return False
     return app.debug or os.environ.get("FLASK_RUN_FROM_CLI") == "true"
-
-
-def _in_prefork_master() -> bool:
-    """True while gunicorn's master loads the app (``--preload``); workers fork from it next.
-
-    Checks running there would be forked mid-flight: a thread holding a lock (an import's
-    module lock, seen in a test) at the fork leaves that lock held forever in the worker. A
-    gunicorn worker installs its signal handlers before it loads the app; the master with
-    ``--preload`` loads it before installing its own.
-    """
-    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
-        return False
-    owner = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
-    return not type(owner).__module__.startswith("gunicorn.workers")

@@ -10,13 +10,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
 from dephealth_core import DependencyHealth, tcp_check
+from dephealth_core import _shared_state as store
 from dephealth_core._exceptions import ConfigError
-from dephealth_core._snapshot import LatencyHistogram
-from dephealth_core._worker_coordinator import sharing_wanted
+from dephealth_core._snapshot import LatencyHistogram, Snapshot
+from dephealth_core._worker_coordinator import WorkerCoordinator, sharing_wanted
 from dephealth_core._worker_share import WorkerShare, combine_pool
 from tests.core.test_shared_state import status
 from tests.support._tcp_stub import TcpStubServer
@@ -115,6 +117,64 @@ def test_last_worker_removes_the_directory(tmp_path: Path) -> None:
     mine.write_pool([])
     mine.close()
     assert not directory.exists()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_directory_outlives_its_workers_while_the_master_lives(tmp_path: Path) -> None:
+    """Every worker replaced at once: the next ones find the counts; the master gone: removed."""
+    directory = tmp_path / "dephealth-x"
+    directory.mkdir()
+    first = WorkerShare(directory, master=os.getpid())
+    assert first.try_lead()
+    first.write_standalone([status(count=7)])
+    first.close()
+    assert (directory / "standalone.json").exists()
+    successor = WorkerShare(directory, master=os.getpid())
+    assert successor.try_lead()
+    assert successor.shared[status().key].histogram.count == 7
+    successor.master = _dead_pid()
+    successor.close()
+    assert not directory.exists()
+
+
+def test_directories_of_masters_gone_are_swept(tmp_path: Path) -> None:
+    """A new sharing engine removes the directories whose master is dead, and only those."""
+
+    def directory(name: str, master: int | None) -> Path:
+        path = tmp_path / f"dephealth-{name}"
+        path.mkdir()
+        if master is not None:
+            store.write_json(path / "master.json", {"pid": master})
+        return path
+
+    gone, alive = directory("gone", _dead_pid()), directory("alive", 1)
+    unnamed = directory("unnamed", None)
+    in_use = directory("in-use", _dead_pid())
+    holder = WorkerShare(in_use, pid=os.getpid())
+    assert holder.try_lead()
+    mine = directory("mine", None)
+    WorkerShare(mine, master=os.getpid())
+    assert not gone.exists()
+    assert alive.exists() and unnamed.exists() and in_use.exists() and mine.exists()
+    holder.detach()
+
+
+def test_the_leader_exports_what_it_has_written(tmp_path: Path) -> None:
+    """Just after a takeover the leader's snapshot may be older than the file: never exported."""
+    share = WorkerShare(tmp_path, pid=1)
+    share.write_standalone([status(count=9)])
+    assert share.try_lead()
+    coordinator = WorkerCoordinator(share, [], lambda p: None, lambda s: None, lambda: None, 1.0)
+    coordinator.standalone_keys = {status().key}
+    older = Snapshot(1, "svc", "grp", MappingProxyType({status().key: status(count=8)}))
+    exported = coordinator.metrics_snapshot(older)
+    assert exported.endpoints[status().key].histogram.count == 9
+    share.close()
 
 
 def test_sharing_switch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -170,11 +170,6 @@ def test_pool_held_full_flips_only_that_worker(stub: TcpStubServer) -> None:
         gunicorn.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known race: a leader leaving at its request limit may serve a count it has not yet "
-    "written to the shared file, and its successor resumes from the file (one count back)",
-)
 def test_counts_never_go_back_across_max_requests_restarts(stub: TcpStubServer) -> None:
     """Workers restarted by --max-requests: the count goes on from where it was, never back."""
     gunicorn = Gunicorn(workers=4, app=APP, env={"TEST_TCP_PORT": str(stub.port)})

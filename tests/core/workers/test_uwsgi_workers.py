@@ -1,0 +1,123 @@
+"""Many workers, one answer under uwsgi: the app loaded in the master, or in each worker."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.flask._processes import Gunicorn, get
+from tests.support._process import poll_until
+from tests.support._tcp_stub import TcpStubServer
+
+pytestmark = [pytest.mark.e2e]
+
+APP = "tests.core.workers.flask_workers_app:app"
+COUNT = re.compile(
+    r'^app_dependency_latency_seconds_count\{[^}]*dependency="tcp-shared"[^}]*\} (\S+)$', re.M
+)
+UWSGI = shutil.which("uwsgi", path=str(Path(sys.executable).parent))
+
+
+class Uwsgi(Gunicorn):
+    """``uwsgi --master --processes 4`` serving the worker-sharing Flask app over HTTP."""
+
+    def __init__(self, stub: TcpStubServer, *, lazy_apps: bool) -> None:
+        super().__init__(workers=4, app=APP, env={"TEST_TCP_PORT": str(stub.port)})
+        assert UWSGI is not None
+        self.command = [
+            UWSGI, "--master", "--processes", "4", "--enable-threads", "--die-on-term",
+            "--http-socket", f"127.0.0.1:{self.port}", "--module", APP, "--disable-logging",
+            *(["--lazy-apps"] if lazy_apps else []),
+        ]  # fmt: skip
+        self.lazy_apps = lazy_apps
+
+    def wait_loaded(self, loads: int) -> None:
+        """Wait (bounded) until uwsgi has logged ``loads`` app loads, then for every worker.
+
+        Until a worker has loaded the app, requests wait in the listen backlog: under load that
+        is longer than a client's timeout.
+        """
+        poll_until(
+            lambda: self.output().count(") ready in ") >= loads, 120, "uwsgi did not load the app"
+        )
+        self.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
+
+
+@pytest.fixture(params=[False, True], ids=["app-in-master", "lazy-apps"])
+def uwsgi(request: pytest.FixtureRequest) -> Iterator[tuple[Uwsgi, TcpStubServer]]:
+    if UWSGI is None:
+        pytest.fail("uwsgi is not installed: run scripts/bootstrap (dev group: pyuwsgi)")
+    with TcpStubServer("close") as stub:
+        server = Uwsgi(stub, lazy_apps=request.param)
+        server.start()
+        try:
+            server.wait_loaded(4 if request.param else 1)
+            yield server, stub
+        finally:
+            server.close()
+
+
+def _count(server: Uwsgi) -> float | None:
+    match = COUNT.search(get(server.port, "/metrics").body.decode())
+    return None if match is None else float(match.group(1))
+
+
+def test_one_check_per_interval_with_four_workers(uwsgi: tuple[Uwsgi, TcpStubServer]) -> None:
+    """Under uwsgi too, 4 workers make about one check a second, and every one serves results."""
+    server, stub = uwsgi
+    before, started = stub.accepted, time.monotonic()
+    poll_until(lambda: time.monotonic() - started >= 6, 30, "clock")
+    checks, elapsed = stub.accepted - before, time.monotonic() - started
+    assert 1 <= checks <= elapsed * 1.5 + 2, (checks, elapsed, server.output())
+
+
+def test_scrapes_never_go_back_after_kill_9_and_stop_is_clean(
+    uwsgi: tuple[Uwsgi, TcpStubServer],
+) -> None:
+    """The count never goes back, also when the leader is killed; SIGTERM stops all at once."""
+    server, _ = uwsgi
+    poll_until(lambda: (_count(server) or 0) >= 2, 60, "no latency count exported")
+    leaders: list[int] = []
+
+    def leader() -> bool:
+        answer = get(server.port, "/test-leader")
+        if answer.status == 200 and b'"leader":true' in answer.body:
+            leaders.append(answer.pid)
+            return True
+        return False
+
+    poll_until(leader, 60, "no worker reported running the shared checks")
+    seen: list[float] = []
+    for index in range(40):
+        if index == 20:
+            os.kill(leaders[0], signal.SIGKILL)
+        try:
+            count = _count(server)
+        except ConnectionError:
+            continue  # the killed worker's connection
+        if count is not None:
+            seen.append(count)
+        time.sleep(0.1)
+    assert len(seen) >= 30
+    assert all(b >= a for a, b in itertools.pairwise(seen)), seen
+    poll_until(lambda: (_count(server) or 0) > seen[-1], 60, "checks did not go on")
+    # The master respawns the killed worker; stop once every worker serves again.
+    server.wait_loaded(5 if server.lazy_apps else 1)
+    started = time.monotonic()
+    try:
+        code = server.terminate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"uwsgi did not stop in 30 s; log:\n{server.output()}")
+    assert code == 0
+    assert time.monotonic() - started < 20
+    assert "Traceback" not in server.output(), server.output()
