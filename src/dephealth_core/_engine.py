@@ -196,6 +196,16 @@ class DependencyHealth(BackgroundModeMixin, DependencyChangesMixin, EndpointCall
         return tuple(p.dependency for p in self._table)
 
     @property
+    def worker_role(self) -> str:
+        """How this process shares the standalone checks with the app's other workers.
+
+        ``"leader"``: it runs them for every worker of the host; ``"follower"``: another
+        worker does and this one reads the results; ``"alone"``: no sharing (turned off, not
+        under a pre-fork master, nothing standalone, or not running).
+        """
+        return self._sharing.role
+
+    @property
     def _prepared(self) -> Mapping[str, PreparedDependency]:
         # Tests of the checkers look up the checker built for a dependency here.
         return {p.dependency.name: p for p in self._table}

@@ -108,6 +108,13 @@ class WorkerSharing:
             self.coordinator.detach()
             self.coordinator = None
 
+    @property
+    def role(self) -> str:
+        """``"leader"``, ``"follower"``, or ``"alone"`` when this worker shares nothing."""
+        if self.coordinator is None or self.coordinator.share.closed:
+            return "alone"
+        return "leader" if self.coordinator.share.leader else "follower"
+
     def statuses(self, own: Mapping[str, EndpointStatus]) -> Mapping[str, EndpointStatus]:
         """What the engine publishes: ``own``, or what the coordinator makes of it."""
         return own if self.coordinator is None else self.coordinator.statuses(own)

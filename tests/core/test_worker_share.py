@@ -215,11 +215,13 @@ def test_two_engines_share_one_check(monkeypatch: pytest.MonkeyPatch, tmp_path: 
                 await asyncio.sleep(0.02)
             assert got.healthy is True
             assert follower._scheduler.runners == {}  # the follower runs no check
+            assert (leader.worker_role, follower.worker_role) == ("leader", "follower")
             assert stub.accepted <= leader.snapshot.endpoints[got.key].histogram.count + 1
         finally:
             await follower.stop()
             await leader.stop()
         assert not any(tmp_path.iterdir())  # the last one out removed the directory
+        assert leader.worker_role == follower.worker_role == "alone"
 
     with TcpStubServer("close") as stub:
         asyncio.run(scenario(stub))

@@ -58,8 +58,7 @@ def create_app() -> Flask:
 
     @app.get("/test-leader")
     def leader() -> dict[str, bool]:
-        workers = extension.state(app).engine._sharing.coordinator
-        return {"leader": bool(workers is not None and workers.share.leader)}
+        return {"leader": extension.state(app).engine.worker_role == "leader"}
 
     @app.get("/multiprocess-metrics")
     def multiprocess_metrics() -> Response:

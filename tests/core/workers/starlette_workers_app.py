@@ -30,8 +30,7 @@ engine = DependencyHealth(
 
 
 async def leader(request: Request) -> JSONResponse:
-    workers = engine._sharing.coordinator
-    return JSONResponse({"leader": bool(workers is not None and workers.share.leader)})
+    return JSONResponse({"leader": engine.worker_role == "leader"})
 
 
 inner = Starlette(routes=[Route("/test-leader", leader)])
