@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 from .cli_support import ServeProcess, run_cli, wait_for, write_config
 

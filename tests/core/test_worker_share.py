@@ -19,7 +19,7 @@ from dephealth_core._snapshot import LatencyHistogram
 from dephealth_core._worker_coordinator import sharing_wanted
 from dephealth_core._worker_share import WorkerShare, combine_pool
 from tests.core.test_shared_state import status
-from tests.support._tcp_stub import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -45,9 +45,21 @@ class ServerStartError(RuntimeError):
 
 
 def poll_until(
-    ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.02
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+    *,
+    state: Callable[[], object] | None = None,
 ) -> None:
     """Call ``ready`` until it returns True.
+
+    Args:
+        ready: the condition, polled every ``interval`` seconds.
+        timeout: seconds before giving up.
+        what: what the test waits for, for the error message.
+        interval: seconds between two calls.
+        state: called once on timeout; its value goes in the message (what was seen instead).
 
     Raises:
         TimeoutError: it did not within ``timeout`` seconds.
@@ -55,7 +67,8 @@ def poll_until(
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what} not ready after {timeout:g} s")
+            seen = f"; seen: {state()!r}" if state is not None else ""
+            raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}{seen}")
         time.sleep(interval)
 
 
@@ -80,9 +93,22 @@ class ManagedServer:
     host = "127.0.0.1"
     name = "server"
 
-    def __init__(self, *, port: int | None = None, startup_timeout: float = 30.0) -> None:
+    #: Start the child in a session of its own (so that its whole process group can be ended).
+    new_session = False
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        startup_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.port: int = port or free_port()
         self.startup_timeout = startup_timeout
+        #: The child's whole environment; ``None``: this process's.
+        self.env: dict[str, str] | None = None if env is None else dict(env)
+        self.cwd = cwd
         self._workdir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -108,7 +134,9 @@ class ManagedServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            cwd=self.workdir,
+            cwd=self.cwd or self.workdir,
+            env=self.env,
+            start_new_session=self.new_session,
         )
 
     def _terminate(self) -> None:
@@ -147,6 +175,13 @@ class ManagedServer:
 
     def start(self) -> Self:
         """Start the server (a no-op when running) and wait, bounded, until it answers."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Self:
+        """Start the server without waiting for it (a no-op when running); then ``wait_ready()``.
+
+        Several servers launched first and waited for after start up side by side.
+        """
         if self.running:
             return self
         with _live_lock:
@@ -155,6 +190,19 @@ class ManagedServer:
             if self._workdir is None:
                 self._create_workdir()
             self._launch()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._terminate()
+            raise
+        return self
+
+    def wait_ready(self) -> Self:
+        """Wait, bounded by ``startup_timeout``, until the server answers; stop it if it does not.
+
+        Raises:
+            ServerStartError: it exited, or did not answer in time (the message has its log tail).
+        """
+        try:
             self._wait_ready()
         except BaseException:
             with contextlib.suppress(Exception):
