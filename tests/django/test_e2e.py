@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from djtest_support import HERE, free_port, pg_connections, reachable, subprocess_env
+from djtest_support import HERE, pg_connections
 
+from tests.support._process import poll_until
+from tests.support.app_servers import AppServer, gunicorn_command, uvicorn_command
 from tests.support.servers import PrivateRedis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres_dsn")]
@@ -18,36 +18,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("postgres_dsn")]
 
 def _server_command(kind: str, port: int) -> list[str]:
     if kind.startswith("gunicorn"):
-        preload = ["--preload"] if kind == "gunicorn-preload" else []
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *preload,
-            "project.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--chdir",
-            str(HERE),
-            "--graceful-timeout",
-            "5",
-        ]
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "project.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--app-dir",
-        str(HERE),
-        "--log-level",
-        "warning",
-    ]
+        return gunicorn_command(
+            "project.wsgi:application", port, workers=2, preload=kind == "gunicorn-preload"
+        )
+    return uvicorn_command("project.asgi:application", port)
 
 
 @pytest.fixture
@@ -60,43 +34,18 @@ def cache_server(private_redis: Callable[..., PrivateRedis]) -> PrivateRedis:
 @pytest.fixture(params=["gunicorn", "gunicorn-preload", "uvicorn"])
 def server(
     request: pytest.FixtureRequest, cache_server: PrivateRedis, app_name: str
-) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
-    """A served test project whose cache is the private Redis; yields (kind, base URL, process)."""
-    port = free_port()
-    env = subprocess_env(
-        DJTEST_REDIS_URL=cache_server.url,
-        DJTEST_APP_NAME=app_name,
-        DJTEST_INTERVAL="1",
-        DJTEST_TIMEOUT="0.5",
-    )
-    process = subprocess.Popen(
-        _server_command(request.param, port),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not reachable(port):
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield request.param, f"http://127.0.0.1:{port}", process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-
-
-def _until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+) -> Iterator[tuple[str, AppServer]]:
+    """A served test project whose cache is the private Redis; yields (kind, server)."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJTEST_REDIS_URL": cache_server.url,
+        "DJTEST_APP_NAME": app_name,
+        "DJTEST_INTERVAL": "1",
+        "DJTEST_TIMEOUT": "0.5",
+    }
+    command = lambda port: _server_command(request.param, port)  # noqa: E731
+    with AppServer(command, env=env, app_dir=HERE) as served:
+        yield request.param, served
 
 
 def _steady(client: httpx.Client, url: str, status: int, times: int = 10) -> Callable[[], bool]:
@@ -109,25 +58,25 @@ def _steady(client: httpx.Client, url: str, status: int, times: int = 10) -> Cal
 
 
 def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
-    server: tuple[str, str, subprocess.Popen[bytes]], cache_server: PrivateRedis, app_name: str
+    server: tuple[str, AppServer], cache_server: PrivateRedis, app_name: str
 ) -> None:
     """/readyz turns 503 when Redis stops and 200 when it is back; PG connections stay flat."""
-    kind, base, process = server
+    kind, served = server
     workers = 2 if kind.startswith("gunicorn") else 1
     samples: list[int] = []
-    with httpx.Client(base_url=base, timeout=15.0) as client:
+    with httpx.Client(base_url=served.base_url, timeout=15.0) as client:
         # Workers may still be importing the project (a loaded machine): wait for them.
         assert client.get("/ping", timeout=60).text == "pong\n"
-        _until(_steady(client, "/readyz", 200), "/readyz 200")
+        poll_until(_steady(client, "/readyz", 200), 20, "/readyz 200")
         samples.append(pg_connections(app_name))
 
         cache_server.stop()
-        _until(_steady(client, "/readyz", 503), "/readyz 503 with Redis down")
+        poll_until(_steady(client, "/readyz", 503), 20, "/readyz 503 with Redis down")
         assert "[-]cache-default failed: connection_error" in client.get("/readyz?verbose").text
         samples.append(pg_connections(app_name))
 
         cache_server.start()
-        _until(_steady(client, "/readyz", 200), "/readyz 200 with Redis back")
+        poll_until(_steady(client, "/readyz", 200), 20, "/readyz 200 with Redis back")
         for _ in range(10):
             time.sleep(0.3)
             samples.append(pg_connections(app_name))
@@ -140,6 +89,5 @@ def test_readyz_follows_a_redis_outage_and_pg_connections_stay_flat(
     # step up from 1 to the worker count; it never grows past it.
     assert max(samples) <= workers
     assert samples[-1] >= 1
-    process.terminate()
-    process.wait(15)
-    _until(lambda: pg_connections(app_name) == 0, "the checker connections to close", 10)
+    served.terminate(timeout=15)
+    poll_until(lambda: pg_connections(app_name) == 0, 10, "the checker connections to close")

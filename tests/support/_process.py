@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Self, TypeVar
 
 from .ports import free_port, port_is_open, wait_for_port_closed
 
@@ -31,6 +31,7 @@ __all__ = [
     "poll_until",
 ]
 
+T = TypeVar("T")
 _LOG_TAIL = 2000
 _live: set[ManagedServer] = set()
 _live_lock = threading.Lock()
@@ -45,14 +46,14 @@ class ServerStartError(RuntimeError):
 
 
 def poll_until(
-    ready: Callable[[], bool],
+    ready: Callable[[], T],
     timeout: float,
     what: str,
     interval: float = 0.05,
     *,
     state: Callable[[], object] | None = None,
-) -> None:
-    """Call ``ready`` until it returns True.
+) -> T:
+    """Call ``ready`` until it returns something truthy; that value.
 
     Args:
         ready: the condition, polled every ``interval`` seconds.
@@ -65,11 +66,12 @@ def poll_until(
         TimeoutError: it did not within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
-    while not ready():
+    while not (result := ready()):
         if time.monotonic() >= deadline:
             seen = f"; seen: {state()!r}" if state is not None else ""
             raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}{seen}")
         time.sleep(interval)
+    return result
 
 
 def _close_all_live() -> None:

@@ -170,14 +170,23 @@ class AppServer(ManagedServer):
         """PIDs of the main process's direct children (gunicorn's workers)."""
         return children_of(self.pid) if self._proc is not None else []
 
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the main process (SIGHUP: a reload...), without waiting."""
+        if self._proc is None:
+            raise RuntimeError(f"{self.name} is not running")
+        if self._proc.poll() is None:
+            self._proc.send_signal(sig)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Wait (bounded) until the main process exits; its exit code."""
+        if self._proc is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return self._proc.wait(timeout)
+
     def terminate(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         """Send ``sig`` to the main process (SIGTERM: a graceful stop) and wait; its exit code."""
-        proc = self._proc
-        if proc is None:
-            raise RuntimeError(f"{self.name} is not running")
-        if proc.poll() is None:
-            proc.send_signal(sig)
-        return proc.wait(timeout)
+        self.send_signal(sig)
+        return self.wait(timeout)
 
     def _command(self) -> Sequence[str]:
         return self.command
