@@ -16,11 +16,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Self, TypeVar
 
+from ._life_cycle import LifeCycle
 from .ports import free_port, port_is_open, wait_for_port_closed
 
 __all__ = [
@@ -85,7 +85,7 @@ def _close_all_live() -> None:
 atexit.register(_close_all_live)
 
 
-class ManagedServer:
+class ManagedServer(LifeCycle):
     """A server process on 127.0.0.1 and a fixed port, in a private temp dir.
 
     ``start()``, ``stop()`` and ``restart()`` keep the port; ``close()`` also deletes the temp dir.
@@ -217,20 +217,6 @@ class ManagedServer:
         self._terminate()
         wait_for_port_closed(self.host, self.port, timeout=10)
 
-    def restart(self) -> Self:
-        """Stop, then start again on the same port with the same data."""
-        self.stop()
-        return self.start()
-
-    @contextlib.contextmanager
-    def stopped(self) -> Iterator[None]:
-        """Keep the server stopped inside the block; it is started again even if the block fails."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
     def close(self) -> None:
         """Stop the server and delete its temp dir. Idempotent."""
         try:
@@ -241,17 +227,6 @@ class ManagedServer:
             workdir, self._workdir = self._workdir, None
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -7,17 +7,15 @@ tests use it alike. A subclass says how to listen and serve (``_listen``) and ho
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from types import TracebackType
 from typing import Self
 
+from ._life_cycle import LifeCycle
 from .ports import wait_for_port_closed
 
 __all__ = ["StubServer"]
 
 
-class StubServer:
+class StubServer(LifeCycle):
     """``start()`` listens (on the same port as before, if any); ``stop()`` returns once it refuses.
 
     Also ``restart()``, ``with stub.stopped():`` (listening again on exit, even on failure),
@@ -65,33 +63,6 @@ class StubServer:
         self._running = False
         self._shut_down()
         wait_for_port_closed(self.host, self.port, timeout=10)
-
-    close = stop
-
-    def restart(self) -> Self:
-        """Stop, then listen again on the same port."""
-        self.stop()
-        return self.start()
-
-    @contextlib.contextmanager
-    def stopped(self) -> Iterator[None]:
-        """Keep the stub stopped inside the block; it listens again on exit, even on failure."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
