@@ -359,7 +359,7 @@ def _timed(args: list[str]) -> tuple[float, int]:
 
 
 def run_check(listener: Listener, runs: int) -> dict[str, Any]:
-    from tests.support.servers import TcpStubServer
+    from tests.support.stubs import TcpStubServer
 
     hold = TcpStubServer("hold").start()
     try:

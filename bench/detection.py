@@ -35,7 +35,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchserver import PEER_PYTHON, Uvicorn  # noqa: E402
 from benchstats import summary  # noqa: E402
-from tests.support.servers import PrivateRedis, TcpStubServer  # noqa: E402
+from tests.support.servers import PrivateRedis  # noqa: E402
+from tests.support.stubs import TcpStubServer  # noqa: E402
 
 INTERVAL = 1.0
 TIMEOUT = 0.5

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchserver import PEER_PYTHON, Uvicorn  # noqa: E402
-from tests.support.servers import TcpStubServer  # noqa: E402
+from tests.support.stubs import TcpStubServer  # noqa: E402
 
 INTERVAL = 3.0
 

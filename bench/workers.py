@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.flask._processes import Gunicorn, get
 from tests.support._process import poll_until
-from tests.support._tcp_stub import TcpStubServer
+from tests.support.app_servers import Gunicorn, get
+from tests.support.stubs import TcpStubServer
 
 APP = "tests.core.workers.flask_workers_app:app"
 

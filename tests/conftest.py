@@ -26,9 +26,8 @@ from tests.support.servers import (
     PrivateRedis,
     PrivateSlapd,
     ServerNotInstalled,
-    StubBehaviour,
-    TcpStubServer,
 )
+from tests.support.stubs import StubBehaviour, TcpStubServer
 
 SHARED_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SHARED_MYSQL_PARAMS: dict[str, Any] = {

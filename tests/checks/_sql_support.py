@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from dephealth_core import DependencyHealth, EndpointStatus
+from tests.support.procfs import own_sockets_to
 
 
 def engine(*dependencies: Any, timeout: float = 2.0) -> DependencyHealth:
@@ -42,21 +42,5 @@ async def settle(probe: Callable[[], Awaitable[int]], expected: int, limit: floa
 
 
 async def open_sockets_to(port: int) -> int:
-    """Sockets of this process connected to ``port`` on loopback (Linux: /proc)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    with open("/proc/self/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-            if remote_port == port and fields[9] in inodes:
-                count += 1
-    return count
+    """Sockets of this process connected to ``port`` (an awaitable for ``settle``)."""
+    return own_sockets_to(port)

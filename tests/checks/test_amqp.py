@@ -16,8 +16,9 @@ import pytest
 from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointStatus, amqp_check
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ports import free_port
+from tests.support.procfs import own_sockets_to
 
-from .kv_support import black_hole, open_sockets, settle
+from .kv_support import black_hole, settle
 
 pytestmark = pytest.mark.amqp
 
@@ -43,11 +44,11 @@ async def check(*dependencies: Dependency) -> list[EndpointStatus]:
 
 async def test_standalone_opens_and_closes_a_connection() -> None:
     """A broker that accepts the connection is healthy; the vhost is no label."""
-    baseline = open_sockets(SHARED)
+    baseline = own_sockets_to(SHARED)
     [status] = await check(amqp_check("broker", url=URL + "%2F", critical=True))
     assert (status.status, status.detail, status.port) == ("ok", "ok", "5672")
     assert "vhost" not in status.labels
-    assert await settle(lambda: open_sockets(SHARED) == baseline)
+    assert await settle(lambda: own_sockets_to(SHARED) == baseline)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,7 @@ def test_unsupported_objects_are_config_errors() -> None:
 
 async def test_standalone_checks_leave_no_connection(proxy: FaultProxy) -> None:
     """A hundred and more checks, some cancelled mid-handshake, leave no socket open."""
-    baseline = open_sockets(SHARED)
+    baseline = own_sockets_to(SHARED)
     direct = [amqp_check(f"direct-{i}", url=URL, critical=True) for i in range(10)]
     proxied = [
         amqp_check(
@@ -158,8 +159,8 @@ async def test_standalone_checks_leave_no_connection(proxy: FaultProxy) -> None:
         details += [s.detail for s in (await dh.check_now()).values()]
     proxy.pass_through()
     assert details.count("ok") == 110 and details.count("timeout") == 10
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(SHARED) == baseline)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(SHARED) == baseline)
 
 
 async def test_connection_checks_leave_no_channel_or_socket(proxy: FaultProxy) -> None:
@@ -174,11 +175,11 @@ async def test_connection_checks_leave_no_channel_or_socket(proxy: FaultProxy) -
         details += [s.detail for s in (await dh.check_now()).values()]
     proxy.pass_through()
     assert details.count("ok") == 96 and details.count("timeout") == 4
-    assert open_sockets(proxy.port) == 1
+    assert own_sockets_to(proxy.port) == 1
     channel = await connection.channel()  # the app's connection still works
     await channel.close()
     await connection.close()
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
     await asyncio.sleep(0)
 
 
@@ -196,7 +197,7 @@ async def test_pool_checks_give_every_item_back(proxy: FaultProxy) -> None:
     for round_number in range(100):
         black_hole(proxy, round_number % 25 == 10)
         details += [s.detail for s in (await dh.check_now()).values()]
-        most = max(most, open_sockets(proxy.port))
+        most = max(most, own_sockets_to(proxy.port))
     proxy.pass_through()
     assert details.count("ok") == 96 and details.count("timeout") == 4
     assert most == 1  # one check at a time needs one pooled connection, reused
@@ -204,5 +205,5 @@ async def test_pool_checks_give_every_item_back(proxy: FaultProxy) -> None:
         channel = await connection.channel()
         await channel.close()
     await pool.close()
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(SHARED) == 0)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(SHARED) == 0)

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import ssl
-from pathlib import Path
-
 import pytest
-import trustme
 from prometheus_client import CollectorRegistry
 
 from dephealth_core import DependencyHealth, EndpointStatus, http_check
+from tests.support.stubs import HttpStubServer
+from tests.support.tls import HttpsServer
 
-from .servers import black_hole, http_server, refused_port
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def tls_context(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return path
+from .servers import black_hole, refused_port
 
 
 async def check_once(dependency: object, timeout: float = 3.0) -> EndpointStatus:
@@ -62,31 +41,29 @@ async def check_once(dependency: object, timeout: float = 3.0) -> EndpointStatus
 )
 async def test_status_codes(code: int, status: str, detail: str) -> None:
     """2xx is healthy; 401/403 are auth_error; other codes are http_NNN."""
-    with http_server({"/health": code}) as server:
+    with HttpStubServer(routes={"/health": code}) as server:
         result = await check_once(
-            http_check("api", url=f"http://127.0.0.1:{server.server_port}", critical=True)
+            http_check("api", url=f"http://127.0.0.1:{server.port}", critical=True)
         )
     assert (result.status, result.detail) == (status, detail)
 
 
 async def test_redirects_are_followed() -> None:
     """A 302 to a healthy path is healthy."""
-    with http_server({"/old": 302, "/health": 200}) as server:
+    with HttpStubServer(routes={"/old": 302, "/health": 200}) as server:
         result = await check_once(
-            http_check(
-                "api", host="127.0.0.1", port=server.server_port, health_path="/old", critical=True
-            )
+            http_check("api", host="127.0.0.1", port=server.port, health_path="/old", critical=True)
         )
     assert result.detail == "ok"
 
 
 async def test_options_reach_the_server() -> None:
     """health_path, headers, bearer token and Host header are sent as configured."""
-    with http_server({"/ready": 200}) as server:
+    with HttpStubServer(routes={"/ready": 200}) as server:
         result = await check_once(
             http_check(
                 "api",
-                url=f"http://127.0.0.1:{server.server_port}",
+                url=f"http://127.0.0.1:{server.port}",
                 health_path="/ready",
                 headers={"X-Probe": "yes"},
                 bearer_token="tok-1",
@@ -94,7 +71,7 @@ async def test_options_reach_the_server() -> None:
                 critical=True,
             )
         )
-        path, headers = server.requests[0]
+        _, path, headers = server.requests[0]
     assert result.detail == "ok"
     assert path == "/ready"
     assert headers["X-Probe"] == "yes"
@@ -105,12 +82,12 @@ async def test_options_reach_the_server() -> None:
 
 async def test_expected_statuses() -> None:
     """expected_statuses widens what counts as healthy."""
-    with http_server({"/health": 503}) as server:
+    with HttpStubServer(routes={"/health": 503}) as server:
         result = await check_once(
             http_check(
                 "api",
                 host="127.0.0.1",
-                port=server.server_port,
+                port=server.port,
                 expected_statuses="200-299,503",
                 critical=True,
             )
@@ -142,31 +119,31 @@ async def test_server_that_never_answers_is_timeout() -> None:
     assert 0.25 < result.latency < 1.0
 
 
-async def test_self_signed_certificate_is_tls_error(tls_context: ssl.SSLContext) -> None:
+async def test_self_signed_certificate_is_tls_error() -> None:
     """An HTTPS server whose certificate the client does not trust is tls_error."""
-    with http_server({"/health": 200}, tls_context) as server:
+    with HttpsServer("self_signed") as server:
         result = await check_once(
-            http_check("api", url=f"https://127.0.0.1:{server.server_port}", critical=True)
+            http_check("api", url=f"https://127.0.0.1:{server.port}", critical=True)
         )
     assert (result.status, result.detail) == ("tls_error", "tls_error")
 
 
-async def test_tls_skip_verify_and_ca_file(tls_context: ssl.SSLContext, ca_file: Path) -> None:
+async def test_tls_skip_verify_and_ca_file() -> None:
     """tls_skip_verify accepts the certificate; tls_ca_file verifies it properly."""
-    with http_server({"/health": 200}, tls_context) as server:
-        url = f"https://127.0.0.1:{server.server_port}"
+    with HttpsServer() as server:
+        url = f"https://127.0.0.1:{server.port}"
         skipped = await check_once(http_check("api", url=url, tls_skip_verify=True, critical=True))
         verified = await check_once(
-            http_check("api", url=url, tls_ca_file=str(ca_file), critical=True)
+            http_check("api", url=url, tls_ca_file=str(server.ca_pem), critical=True)
         )
     assert skipped.detail == "ok"
     assert verified.detail == "ok"
 
 
-async def test_plain_http_to_a_tls_server_is_not_ok(tls_context: ssl.SSLContext) -> None:
+async def test_plain_http_to_a_tls_server_is_not_ok() -> None:
     """Speaking plain HTTP to an HTTPS port fails rather than passing."""
-    with http_server({"/health": 200}, tls_context) as server:
+    with HttpsServer() as server:
         result = await check_once(
-            http_check("api", url=f"http://127.0.0.1:{server.server_port}", critical=True)
+            http_check("api", url=f"http://127.0.0.1:{server.port}", critical=True)
         )
     assert result.healthy is False

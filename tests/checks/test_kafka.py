@@ -14,9 +14,10 @@ from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointSt
 from tests.conftest import server_unavailable
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ports import free_port, port_is_open
+from tests.support.procfs import own_sockets_to
 from tests.support.servers import KafkaBroker, ServerNotInstalled
 
-from .kv_support import black_hole, open_sockets, settle
+from .kv_support import black_hole, settle
 
 pytestmark = pytest.mark.kafka
 
@@ -191,8 +192,8 @@ async def test_standalone_checks_leave_no_socket(
         details += [s.detail for s in (await dh.check_now()).values()]
     proxy.pass_through()
     assert details.count("ok") == 132 and details.count("timeout") == 8
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(kafka_broker.port) == 0)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(kafka_broker.port) == 0)
 
 
 async def test_client_checks_add_no_connection(
@@ -202,7 +203,7 @@ async def test_client_checks_add_no_connection(
     broker, proxy = proxied_broker
     producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{proxy.port}")
     await producer.start()
-    baseline = open_sockets(broker.port)
+    baseline = own_sockets_to(broker.port)
     dh = DependencyHealth(
         "svc", "team", kafka_check("kafka", client=producer, critical=True, **FAST), metrics=False
     )
@@ -212,7 +213,7 @@ async def test_client_checks_add_no_connection(
         details += [s.detail for s in (await dh.check_now()).values()]
     proxy.pass_through()
     assert details.count("timeout") >= 4 and details.count("ok") >= 90
-    assert open_sockets(broker.port) <= max(baseline, 1)
+    assert own_sockets_to(broker.port) <= max(baseline, 1)
     await producer.stop()
     assert await settle(lambda: proxy.open_connections == 0)
-    assert await settle(lambda: open_sockets(broker.port) == 0)
+    assert await settle(lambda: own_sockets_to(broker.port) == 0)

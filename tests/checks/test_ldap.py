@@ -13,10 +13,11 @@ from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointSt
 from tests.conftest import server_unavailable
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ports import free_port
+from tests.support.procfs import own_sockets_to
 from tests.support.servers import PrivateSlapd, ServerNotInstalled
 from tests.support.tls import tls_material
 
-from .kv_support import black_hole, open_sockets, settle
+from .kv_support import black_hole, settle
 
 pytestmark = pytest.mark.ldap
 
@@ -272,8 +273,8 @@ async def test_standalone_checks_leave_no_socket(slapd: PrivateSlapd, proxy: Fau
     proxy.pass_through()
     assert details.count("ok") >= 100 + 3 * 5 and details.count("timeout") >= 3
     assert set(details) == {"ok", "timeout"}
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(slapd.port) == 0)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(slapd.port) == 0)
 
 
 async def test_app_connection_checks_open_no_socket_of_their_own(
@@ -293,10 +294,10 @@ async def test_app_connection_checks_open_no_socket_of_their_own(
     for round_number in range(100):
         black_hole(proxy, round_number == 50)
         details += [s.detail for s in (await dh.check_now()).values()]
-        most = max(most, open_sockets(proxy.port))
+        most = max(most, own_sockets_to(proxy.port))
     proxy.pass_through()
     assert details[:50] == ["ok"] * 50 and details[50] == "timeout"
     assert most == 1
     await asyncio.to_thread(connection.unbind)
-    assert await settle(lambda: open_sockets(proxy.port) == 0)
-    assert await settle(lambda: open_sockets(slapd.port) == 0)
+    assert await settle(lambda: own_sockets_to(proxy.port) == 0)
+    assert await settle(lambda: own_sockets_to(slapd.port) == 0)

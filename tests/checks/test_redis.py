@@ -17,9 +17,10 @@ from dephealth_core import ConfigError, Dependency, DependencyHealth, EndpointSt
 from dephealth_core.checks._redis import CLIENT_NAME
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ports import free_port
+from tests.support.procfs import own_sockets_to
 from tests.support.servers import PrivateRedis
 
-from .kv_support import black_hole, open_sockets, settle
+from .kv_support import black_hole, settle
 
 pytestmark = pytest.mark.redis
 
@@ -255,4 +256,4 @@ async def test_sync_client_checks_return_connections(proxy: FaultProxy) -> None:
     client.close()
     assert await settle(lambda: proxy.open_connections == 0)
     assert await settle(lambda: named_clients(APP_CLIENT) == 0)
-    assert open_sockets(proxy.port) == 0
+    assert own_sockets_to(proxy.port) == 0

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
 import httpx
+
+from tests.support._process import poll_until
+from tests.support.app_servers import AppServer
 
 #: The console script installed beside the interpreter running the tests.
 DEPHEALTH = str(Path(sys.executable).with_name("dephealth"))
@@ -36,52 +39,37 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Poll ``condition`` until it holds; ``AssertionError`` naming ``what`` if it never does."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout:g}s")
-        time.sleep(0.05)
-
-
 def write_config(path: Path, body: str, *, name: str = "orders", group: str = "shop") -> Path:
     """Write a TOML configuration with the service name and group on top of ``body``."""
     path.write_text(f'name = "{name}"\ngroup = "{group}"\n{body}')
     return path
 
 
-class ServeProcess:
-    """``dephealth serve`` in a subprocess, its stderr in a file; ``with`` kills what is left."""
+class ServeProcess(AppServer):
+    """``dephealth serve`` in a child process, its output in a file beside the configuration.
+
+    ``with ServeProcess(...) as serve:`` launches it without waiting (the test waits for the
+    answers it expects) and kills what is left at the end.
+    """
+
+    name = "serve"
 
     def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        from tests.support.ports import free_port
-
-        self.port = free_port()
-        self.log_path = config.with_suffix(".log")
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [DEPHEALTH, "serve", "--config", str(config), "--port", str(self.port), *args],
-            env=cli_env() if env is None else env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-            text=True,
+        super().__init__(
+            lambda port: [DEPHEALTH, "serve", "--config", str(config), "--port", str(port), *args],
+            log_dir=config.parent,
+            startup_timeout=DEADLINE,
         )
+        self.env = cli_env() if env is None else dict(env)
 
-    def __enter__(self) -> ServeProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=DEADLINE)
-        self._log.close()
+    def __enter__(self) -> Self:
+        return self.launch()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.base_url}{path}"
 
     def log(self) -> str:
-        return self.log_path.read_text()
+        return self.output()
 
     def get(self, path: str) -> httpx.Response | None:
         """GET ``path``; ``None`` while nothing listens."""
@@ -97,18 +85,12 @@ class ServeProcess:
         seen: list[httpx.Response] = []
 
         def check() -> bool:
-            assert self.process.poll() is None, f"serve exited early:\n{self.log()}"
+            assert self.running, f"serve exited early:\n{self.log()}"
             response = self.get(path)
             if response is not None and condition(response):
                 seen.append(response)
                 return True
             return False
 
-        wait_for(check, what)
+        poll_until(check, DEADLINE, what)
         return seen[0]
-
-    def send(self, sig: int) -> None:
-        self.process.send_signal(sig)
-
-    def wait_exit(self) -> int:
-        return self.process.wait(timeout=DEADLINE)

@@ -11,7 +11,7 @@ from prometheus_client.metrics_core import Metric
 
 from dephealth_core import DependencyHealth, HealthViews, tcp_check
 from dephealth_core._asgi import HealthApp
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 
 class CountingRegistry(CollectorRegistry):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import free_port
-from tests.support.servers import PrivateRedis, TcpStubServer
+from tests.support.servers import PrivateRedis
+from tests.support.stubs import TcpStubServer
 
 from .cli_support import DEADLINE, DEPHEALTH, cli_env, run_cli, write_config
 

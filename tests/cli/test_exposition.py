@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from dephealth_core import DependencyHealth, tcp_check
 from dephealth_core._exposition import ExpositionRenderer
 from tests.support.ports import free_port
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 
 async def test_same_bytes_as_generate_latest(tcp_stub: Callable[..., TcpStubServer]) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.servers import TcpStubServer
+from tests.support._process import poll_until
+from tests.support.stubs import TcpStubServer
 
-from .cli_support import ServeProcess, run_cli, wait_for, write_config
+from .cli_support import DEADLINE, ServeProcess, run_cli, write_config
 
 
 def _checks_per_dependency(response: httpx.Response) -> dict[str, float]:
@@ -59,8 +60,8 @@ def test_serves_every_view_and_exits_0_on_sigterm(
         assert metrics.headers["content-type"].startswith("text/plain")
         assert 'app_dependency_health{critical="yes",dependency="api"' in metrics.text
         assert serve.get("/nothing-here").status_code == 404  # type: ignore[union-attr]
-        serve.send(signal.SIGTERM)
-        assert serve.wait_exit() == 0
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(DEADLINE) == 0
     assert "serve stopped" in serve.log()
 
 
@@ -74,15 +75,15 @@ def test_sigterm_turns_readiness_off_before_exiting(
     )
     with ServeProcess(config, "--shutdown-delay", "600") as serve:
         serve.wait_answer("/readyz", lambda r: r.status_code == 200, "/readyz 200")
-        serve.send(signal.SIGTERM)
+        serve.send_signal(signal.SIGTERM)
         serve.wait_answer("/readyz", lambda r: r.status_code == 503, "/readyz 503 after SIGTERM")
-        wait_for(lambda: "dephealth: stopped" in serve.log(), "the checks stopped")
+        poll_until(lambda: "dephealth: stopped" in serve.log(), DEADLINE, "the checks stopped")
         # The last values stay readable while draining.
         metrics = serve.get("/metrics")
         assert metrics is not None and metrics.status_code == 200
         assert "api" in _checks_per_dependency(metrics)
-        serve.send(signal.SIGTERM)
-        assert serve.wait_exit() == 0
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(DEADLINE) == 0
 
 
 def test_sighup_applies_added_and_removed_dependencies(
@@ -115,7 +116,7 @@ def test_sighup_applies_added_and_removed_dependencies(
             + _tcp("kept", kept.port)
             + _tcp("added", added.port),
         )
-        serve.send(signal.SIGHUP)
+        serve.send_signal(signal.SIGHUP)
         after = _checks_per_dependency(
             serve.wait_answer(
                 "/metrics",
@@ -129,8 +130,8 @@ def test_sighup_applies_added_and_removed_dependencies(
         assert ready is not None
         assert "[+]kept ok" in ready.text
         assert "dropped" not in ready.text
-        serve.send(signal.SIGTERM)
-        assert serve.wait_exit() == 0
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(DEADLINE) == 0
 
 
 def test_sighup_with_a_changed_dependency_replaces_it(
@@ -144,7 +145,7 @@ def test_sighup_with_a_changed_dependency_replaces_it(
         key_before = f"api:127.0.0.1:{first.port}"
         serve.wait_answer("/health/details", lambda r: key_before in r.json(), "first address")
         write_config(path, "check_interval = 1\ntimeout = 0.5\n" + _tcp("api", second.port))
-        serve.send(signal.SIGHUP)
+        serve.send_signal(signal.SIGHUP)
         key_after = f"api:127.0.0.1:{second.port}"
         details = serve.wait_answer(
             "/health/details",
@@ -167,8 +168,12 @@ def test_sighup_with_a_bad_file_keeps_the_running_configuration(
         for body in ("[dependencies.api\n", '[dependencies.api]\nurl = "tcp://h:1"\n'):
             path.write_text(body)
             marker = serve.log().count("reload failed")
-            serve.send(signal.SIGHUP)
-            wait_for(lambda m=marker: serve.log().count("reload failed") > m, "the failed reload")
+            serve.send_signal(signal.SIGHUP)
+            poll_until(
+                lambda m=marker: serve.log().count("reload failed") > m,
+                DEADLINE,
+                "the failed reload",
+            )
         log = serve.log()
         assert "invalid TOML" in log
         assert "field 'critical'" in log or "field 'name'" in log
@@ -191,8 +196,8 @@ def test_sighup_changing_a_global_default_restarts_every_check(
     with ServeProcess(path) as serve:
         serve.wait_answer("/readyz", lambda r: r.status_code == 200, "/readyz 200")
         write_config(path, "check_interval = 2\ntimeout = 0.5\n" + _tcp("api", stub.port))
-        serve.send(signal.SIGHUP)
-        wait_for(lambda: "every check restarted" in serve.log(), "the full reload")
+        serve.send_signal(signal.SIGHUP)
+        poll_until(lambda: "every check restarted" in serve.log(), DEADLINE, "the full reload")
         serve.wait_answer("/readyz", lambda r: r.status_code == 200, "/readyz 200 again")
 
 

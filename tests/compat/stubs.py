@@ -15,11 +15,13 @@ import base64
 import threading
 from concurrent import futures
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2
+
+from tests.support.stubs import HttpStubServer, StubServer
 
 
 @dataclass(frozen=True)
@@ -29,58 +31,49 @@ class _HttpAuth:
     header: str = ""
 
 
-class HttpStub:
+class _ConformanceHandler(BaseHTTPRequestHandler):
+    server: Any  # the HttpStubServer's, with ``.stub``
+
+    def do_GET(self) -> None:
+        stub: HttpStub = self.server.stub
+        if self.path.split("?", 1)[0] != stub.health_path:
+            self._answer(404, b'{"error":"not found"}')
+            return
+        code = stub._verdict(dict(self.headers.items()))
+        if code == 200:
+            stub._wait_delay()
+            self._answer(200, b'{"status":"healthy"}')
+        else:
+            self._answer(code, b'{"error":"rejected","code":%d}' % code)
+
+    def _answer(self, code: int, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class HttpStub(HttpStubServer):
     """The conformance HTTP stub on 127.0.0.1, in a thread; it answers on ``health_path``."""
 
     def __init__(self, health_path: str = "/health") -> None:
+        super().__init__(_ConformanceHandler)
+        self.health_path = health_path
         self._lock = threading.Lock()
         self._auth = _HttpAuth()
         self._required_host: str | None = None
         self._delay = 0.0
         self._delay_released = threading.Event()
-        self.requests = 0
-        stub = self
+        #: Health requests that reached the verdict.
+        self.checks = 0
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.split("?", 1)[0] != health_path:
-                    self._answer(404, b'{"error":"not found"}')
-                    return
-                code = stub._verdict(dict(self.headers.items()))
-                if code == 200:
-                    stub._wait_delay()
-                    self._answer(200, b'{"status":"healthy"}')
-                else:
-                    self._answer(code, b'{"error":"rejected","code":%d}' % code)
-
-            def _answer(self, code: int, body: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:port``."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> HttpStub:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
+    def _shut_down(self) -> None:
         self._delay_released.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super()._shut_down()
 
     # -- the admin API of the Go stub --------------------------------------------------------
 
@@ -122,7 +115,7 @@ class HttpStub:
     def _verdict(self, headers: dict[str, str]) -> int:
         lowered = {k.lower(): v for k, v in headers.items()}
         with self._lock:
-            self.requests += 1
+            self.checks += 1
             auth, required_host = self._auth, self._required_host
         if required_host is not None:
             host = lowered.get("host", "").rsplit(":", 1)[0]
@@ -154,27 +147,31 @@ class HttpStub:
 _HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
-class GrpcStub:
+class GrpcStub(StubServer):
     """The conformance gRPC stub on 127.0.0.1: the health service behind its interceptor."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._token: str | None = None
         self._required_authority: str | None = None
         self.authorities: list[str] = []
+        self._server: Any = None
+
+    def _listen(self) -> int:
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         # A generic handler, not the generated add_HealthServicer_to_server: grpcio serves
         # registered methods without the call's host, and the authority is what routing reads
         # (grpcio has no public accessor for it: grpc/grpc#38906).
         self._server.add_generic_rpc_handlers((_HealthHandler(self),))
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
-
-    def start(self) -> GrpcStub:
+        port = int(self._server.add_insecure_port(f"{self.host}:{self.port}"))
         self._server.start()
-        return self
+        return port
 
-    def close(self) -> None:
-        self._server.stop(grace=None)
+    def _shut_down(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop(grace=None)
 
     def require_bearer(self, token: str) -> None:
         with self._lock:

@@ -27,7 +27,7 @@ from dephealth_core import (
 )
 from tests.compat.serving import wait_until
 from tests.support.ports import free_port
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 
 class PortChecker:

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from dephealth_core import DependencyHealth, tcp_check
 from dephealth_flask import DepHealth
 from dephealth_starlette import DepHealthMiddleware
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote
 
 import pytest
 
 from dephealth_core import DependencyHealth, http_check
 from tests.reliability.secrets_support import every_log_record, leaks, log_texts, secret_forms
+from tests.support.stubs import HttpStubServer
 
 PASSWORD = "Hx7/p@ss?#%w0rd"
 
@@ -41,14 +41,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with HttpStubServer(_Handler) as stub:
+        yield stub.port
 
 
 def one_round(*dependencies: object) -> dict[str, str]:

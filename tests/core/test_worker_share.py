@@ -21,7 +21,7 @@ from dephealth_core._snapshot import LatencyHistogram, Snapshot
 from dephealth_core._worker_coordinator import WorkerCoordinator, sharing_wanted
 from dephealth_core._worker_share import WorkerShare, combine_pool
 from tests.core.test_shared_state import status
-from tests.support._tcp_stub import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,10 +11,9 @@ evaluates the rules every second. A test copy of the rules shortens ``Dependency
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 import yaml
 
 from tests.conftest import server_unavailable
-from tests.support._process import ManagedServer
+from tests.support._process import ManagedServer, poll_until
 from tests.support.prometheus import PrivatePrometheus
 from tests.support.servers import PrivateRedis, ServerNotInstalled
 
@@ -47,27 +46,16 @@ EDGES = {
 }
 
 
-def wait_for(condition: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
-    """Poll ``condition`` until it returns something truthy, and return that."""
-    end = time.monotonic() + deadline
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= end:
-            pytest.fail(f"never happened within {deadline:g} s: {what}")
-        time.sleep(0.1)
-
-
 class FleetService(ManagedServer):
     """``tests/deploy/apps/fleet_service.py`` under uvicorn, configured by its environment."""
 
     name = "fleet-service"
 
     def __init__(self, service: str, env: dict[str, str]) -> None:
-        super().__init__(startup_timeout=DEADLINE)
+        super().__init__(
+            startup_timeout=DEADLINE, env={**os.environ, "FLEET_SERVICE": service, **env}
+        )
         self.service = service
-        self.env = {**os.environ, "FLEET_SERVICE": service, **env}
 
     @property
     def url(self) -> str:
@@ -78,17 +66,6 @@ class FleetService(ManagedServer):
             *(sys.executable, "-m", "uvicorn", "fleet_service:app", "--app-dir", str(APPS)),
             *("--host", self.host, "--port", str(self.port), "--no-access-log"),
         ]
-
-    def _launch(self) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the child runs
-        self._proc = subprocess.Popen(
-            list(self._command()),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=self.workdir,
-            env=self.env,
-        )
 
     def _is_ready(self) -> bool:
         return self.status("/readyz") == 200
@@ -167,8 +144,9 @@ def test_recording_rules_give_the_edges(fleet: Fleet) -> None:
     """One topology edge per service -> dependency pair, all healthy; nodes for each name;
     and no alert of the rules is active on a healthy fleet."""
     prometheus = fleet.prometheus
-    wait_for(
+    poll_until(
         lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0),
+        DEADLINE,
         "the five edges, all healthy",
     )
     nodes = {
@@ -179,8 +157,10 @@ def test_recording_rules_give_the_edges(fleet: Fleet) -> None:
     # two evaluations of the alert group on healthy data, then nothing may be pending
     for _ in range(2):
         seen = alert_evaluations(prometheus)
-        wait_for(
-            lambda seen=seen: alert_evaluations(prometheus) != seen, "an alert rule evaluation"
+        poll_until(
+            lambda seen=seen: alert_evaluations(prometheus) != seen,
+            DEADLINE,
+            "an alert rule evaluation",
         )
     assert prometheus.alerts() == []
 
@@ -188,7 +168,7 @@ def test_recording_rules_give_the_edges(fleet: Fleet) -> None:
 def test_every_dashboard_query_returns_data(fleet: Fleet) -> None:
     """Each panel query of the three dashboards, and each variable, has series on the fleet."""
     prometheus = fleet.prometheus
-    wait_for(lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), "the edges")
+    poll_until(lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), DEADLINE, "the edges")
 
     def has_data(query: Any) -> bool:
         expr = query.substituted()
@@ -200,7 +180,7 @@ def test_every_dashboard_query_returns_data(fleet: Fleet) -> None:
     queries = list(panel_queries())
     assert len(queries) >= 20
     for query in queries:
-        wait_for(lambda q=query: has_data(q), f"data for {query}")
+        poll_until(lambda q=query: has_data(q), DEADLINE, f"data for {query}")
     for name, text in variable_queries():
         match = LABEL_VALUES.match(text)
         assert match is not None
@@ -233,7 +213,7 @@ def test_redis_outage_walks_the_down_alert_through_pending_firing_resolved(
     redis edge; Redis back: the alerts resolve. Prints the timeline."""
     prometheus = fleet.prometheus
     redis_edges = {("orders", "redis"), ("payments", "redis")}
-    wait_for(lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), "a healthy fleet")
+    poll_until(lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), DEADLINE, "a healthy fleet")
     assert down_alerts(prometheus) == {}
     timeline: dict[str, float] = {}
 
@@ -252,7 +232,7 @@ def test_redis_outage_walks_the_down_alert_through_pending_firing_resolved(
 
     outage, outage_wall = time.monotonic(), time.time()
     fleet.redis.stop()
-    wait_for(lambda: reached("firing"), "DependencyDown firing for both redis edges")
+    poll_until(lambda: reached("firing"), DEADLINE, "DependencyDown firing for both redis edges")
     for service, _ in redis_edges:
         # the alert is about this outage, and went pending before it fired
         assert (
@@ -262,11 +242,17 @@ def test_redis_outage_walks_the_down_alert_through_pending_firing_resolved(
 
     timeline["redis back"] = time.monotonic() - outage
     fleet.redis.start()
-    wait_for(lambda: not set(down_alerts(prometheus)) & redis_edges, "the redis alerts resolved")
+    poll_until(
+        lambda: not set(down_alerts(prometheus)) & redis_edges,
+        DEADLINE,
+        "the redis alerts resolved",
+    )
     timeline["redis alerts resolved, seen"] = time.monotonic() - outage
-    wait_for(lambda: down_alerts(prometheus) == {}, "every DependencyDown resolved")
+    poll_until(lambda: down_alerts(prometheus) == {}, DEADLINE, "every DependencyDown resolved")
     timeline["every alert resolved, seen"] = time.monotonic() - outage
-    wait_for(lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), "a healthy fleet again")
+    poll_until(
+        lambda: edges(prometheus) == dict.fromkeys(EDGES, 1.0), DEADLINE, "a healthy fleet again"
+    )
 
     print(f"\nRedis outage timeline (seconds from the stop; DependencyDown for: {SHORT_FOR}):")
     for event, seconds in sorted(timeline.items(), key=lambda item: item[1]):

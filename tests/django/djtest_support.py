@@ -1,4 +1,4 @@
-"""Helpers of the Django tests: addresses, PostgreSQL session counts, settings overrides.
+"""Helpers of the Django tests: PostgreSQL session counts, settings overrides, the project env.
 
 A module of its own (not ``conftest``) so that test modules can import it by a name no
 other test folder uses.
@@ -7,29 +7,14 @@ other test folder uses.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.support.app_servers import app_env
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-
-
-def reachable(port: int) -> bool:
-    """True when something listens on 127.0.0.1:``port``."""
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        return True
-    return False
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pg_connections(application_name: str) -> int:
@@ -49,13 +34,7 @@ def pg_connections(application_name: str) -> int:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment of a project subprocess: our sources first, the project settings."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "src"), str(HERE), env.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    env["DJANGO_SETTINGS_MODULE"] = "project.settings"
-    env.update(extra)
-    return env
+    return app_env({"DJANGO_SETTINGS_MODULE": "project.settings", **extra}, app_dir=HERE)
 
 
 @contextlib.contextmanager

@@ -13,9 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.conftest import server_unavailable
+from tests.support.app_servers import Gunicorn
 from tests.support.servers import PrivateRedis, ServerNotInstalled
-
-from ._processes import Gunicorn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -71,8 +70,7 @@ def test_each_worker_runs_its_own_checker_thread(server: Gunicorn) -> None:
 def test_the_master_runs_no_checks(server: Gunicorn) -> None:
     """gunicorn's master never runs checks, even with --preload and start="init_app"."""
     server.poll_workers("/readyz", lambda answer: answer.status == 200)
-    assert server.process is not None
-    master_threads = os.listdir(f"/proc/{server.process.pid}/task")
+    master_threads = os.listdir(f"/proc/{server.pid}/task")
     assert len(master_threads) == 1
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from .upstreams import Fleet, fleet
+from .fleet import Fleet, fleet
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ from dephealth_core import (
     Kind,
     Unhealthy,
 )
+from tests.support._process import poll_until
+from tests.support.app_servers import AppServer, served_together, uvicorn_command
 
-from .procs import ADAPTERS, Served, served_together, until, uvicorn_command
+from .adapters import ADAPTERS, APPS
 
 #: A health view's answers to GET and HEAD (all dependencies are up in these tests).
 OK = {200}
@@ -127,7 +129,7 @@ SERVERS = {
 @pytest.fixture(scope="module")
 def servers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Served]]:
+) -> Iterator[dict[str, AppServer]]:
     """Every adapter served at once, for the whole module; their one dependency is up."""
     request.getfixturevalue("postgres_dsn")
     request.getfixturevalue("redis_url")
@@ -142,21 +144,24 @@ def servers(
         "DEPHEALTH_STUB_URL": f"tcp://127.0.0.1:{listener.getsockname()[1]}",
         "DEPHEALTH_STUB_CRITICAL": "yes",
     }
-    with listener, served_together(SERVERS, env, tmp_path_factory.mktemp("requests")) as running:
+    with (
+        listener,
+        served_together(SERVERS, env, tmp_path_factory.mktemp("requests"), app_dir=APPS) as running,
+    ):
         for server in running.values():
-            until(lambda port=server.port: send_raw(port, _request())[0] == 200, "ready", 60)
+            poll_until(lambda port=server.port: send_raw(port, _request())[0] == 200, 60, "ready")
         yield running
 
 
 @pytest.fixture(params=list(SERVERS))
-def server(request: pytest.FixtureRequest, servers: dict[str, Served]) -> Served:
+def server(request: pytest.FixtureRequest, servers: dict[str, AppServer]) -> AppServer:
     """One of the served adapters."""
     return servers[request.param]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", list(CASES))
-def test_malformed_request_gets_a_correct_status(server: Served, case: str) -> None:
+def test_malformed_request_gets_a_correct_status(server: AppServer, case: str) -> None:
     """An odd request gets an answer in the expected set: never a 5xx, never a traceback."""
     request, allowed = CASES[case]
     status, answer = send_raw(server.port, request)
@@ -175,7 +180,7 @@ def test_malformed_request_gets_a_correct_status(server: Served, case: str) -> N
 
 
 @pytest.mark.e2e
-def test_no_traceback_in_the_server_log(server: Served) -> None:
+def test_no_traceback_in_the_server_log(server: AppServer) -> None:
     """After every malformed request above, the server's log holds no traceback."""
     for request, _ in CASES.values():
         send_raw(server.port, request)

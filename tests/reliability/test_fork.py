@@ -21,7 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from .procs import gunicorn_command, served, until
+from tests.support._process import poll_until
+from tests.support.app_servers import gunicorn_command, served
+
+from .adapters import APPS
 
 WORKERS = 4
 
@@ -74,16 +77,16 @@ def test_preloaded_workers_each_check_and_a_replaced_worker_recovers(
     command = lambda port: gunicorn_command(  # noqa: E731
         "flask_app:app", port, workers=WORKERS, preload=True
     )
-    with served(command, env, tmp_path) as server:
-        master = server.process.pid
-        until(lambda: len(server.children()) == WORKERS, "four workers", 30)
+    with served(command, env, tmp_path, app_dir=APPS) as server:
+        master = server.pid
+        poll_until(lambda: len(server.children()) == WORKERS, 30, "four workers")
         workers = set(server.children())
         # No request needed: each worker starts checking right after its fork.
-        until(
+        poll_until(
             lambda: set(checking_processes(cache.port)) == workers,
-            "every worker to check",
             30,
-            lambda: (checking_processes(cache.port), workers),
+            "every worker to check",
+            state=lambda: (checking_processes(cache.port), workers),
         )
         time.sleep(1.5)
         seen = checking_processes(cache.port)
@@ -92,21 +95,21 @@ def test_preloaded_workers_each_check_and_a_replaced_worker_recovers(
 
         victim = sorted(workers)[0]
         os.kill(victim, signal.SIGKILL)
-        until(
+        poll_until(
             lambda: len(set(server.children()) - workers) == 1 and victim not in server.children(),
-            "gunicorn to replace the killed worker",
             30,
+            "gunicorn to replace the killed worker",
         )
         (replacement,) = set(server.children()) - workers
-        until(
+        poll_until(
             lambda: set(checking_processes(cache.port)) == (workers - {victim}) | {replacement},
-            "the replacement to check and the killed worker's connection to close",
             30,
-            lambda: checking_processes(cache.port),
+            "the replacement to check and the killed worker's connection to close",
+            state=lambda: checking_processes(cache.port),
         )
         answer = answer_from(server.base_url, replacement)
         assert answer.status_code == 200, answer.text
         details = answer_from(server.base_url, replacement, "/health/details").json()
         assert details[f"cache:127.0.0.1:{cache.port}"]["status"] == "ok"
-        server.stop()
-    assert "Traceback" not in server.stderr
+        server.terminate()
+    assert "Traceback" not in server.output()

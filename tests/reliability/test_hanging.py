@@ -17,9 +17,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from dephealth_core import DependencyHealth
+from tests.support._process import poll_until
+from tests.support.app_servers import served_together
+from tests.support.procfs import own_sockets_to, socket_inodes, tcp_table
 
-from .procs import ADAPTERS, own_sockets_to, served_together, socket_inodes, tcp_table, until
-from .upstreams import Fleet
+from .adapters import ADAPTERS, APPS
+from .fleet import Fleet
 
 pytestmark = [pytest.mark.usefixtures("postgres_dsn", "mysql_params")]
 
@@ -83,8 +86,9 @@ async def test_black_holed_checks_hold_one_connection_per_endpoint(
     # Blocking drivers (ldap3) close their socket on the sync pool's thread, just after stop().
     for name in fleet.declared:
         port = fleet.proxies[name].port
-        until(
+        poll_until(
             lambda port=port: own_sockets_to(port) == 0,
+            20,
             f"the {name} checks to close their sockets",
             state=lambda port=port: own_sockets_to(port),
         )
@@ -110,11 +114,11 @@ def test_views_answer_while_every_dependency_hangs(every_dependency: Fleet, tmp_
     checking every dependency through the same proxies.
     """
     fleet = every_dependency
-    with served_together(ADAPTERS, fleet.environ, tmp_path) as servers:
+    with served_together(ADAPTERS, fleet.environ, tmp_path, app_dir=APPS) as servers:
         with httpx.Client(timeout=60) as client:
             for url in (f"{s.base_url}/readyz" for s in servers.values()):
-                until(lambda url=url: client.get(url).status_code == 200, "ready", 60)
-        processes = {name: [s.process.pid, *s.children()] for name, s in servers.items()}
+                poll_until(lambda url=url: client.get(url).status_code == 200, 60, "ready")
+        processes = {name: [s.pid, *s.children()] for name, s in servers.items()}
         # Every dependency some app checks (Django adds its database and cache aliases).
         checked = [name for name, proxy in fleet.proxies.items() if proxy.accepted_connections]
         fleet.blackhole()
@@ -146,7 +150,9 @@ def test_views_answer_while_every_dependency_hangs(every_dependency: Fleet, tmp_
                 time.sleep(0.05)
             with httpx.Client(timeout=10) as client:
                 for url in (f"{s.base_url}/readyz" for s in servers.values()):
-                    until(lambda url=url: client.get(url).status_code == 503, "/readyz 503", 10)
+                    poll_until(
+                        lambda url=url: client.get(url).status_code == 503, 10, "/readyz 503"
+                    )
         finally:
             stop.set()
             for hammer in hammers:

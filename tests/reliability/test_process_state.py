@@ -12,7 +12,9 @@ import subprocess
 import sys
 from typing import Any
 
-from .procs import subprocess_env
+from tests.support.app_servers import app_env
+
+from .adapters import APPS
 
 SCRIPT = """
 import asyncio, sys
@@ -34,7 +36,7 @@ def test_mysql_errors_keep_their_class_after_install_as_mysqldb(
     url = f"mysql://root:wrong-password@{mysql_params['host']}:{mysql_params['port']}/test"
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, url],
-        env=subprocess_env(),
+        env=app_env(app_dir=APPS),
         capture_output=True,
         text=True,
         timeout=60,

@@ -19,8 +19,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from dephealth_core import DependencyHealth, ldap_check, postgres_check, redis_check
-
-from .procs import own_sockets_to
+from tests.support.procfs import own_sockets_to
 
 INTERVAL = 1
 

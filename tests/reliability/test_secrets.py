@@ -35,15 +35,18 @@ from dephealth_core import (
     redis_check,
     tcp_check,
 )
+from tests.support._process import poll_until
+from tests.support.app_servers import served_together
 from tests.support.ports import free_port
-
-from .echo_servers import (
-    grpc_echo_server,
-    http_echo_server,
-    postgres_echo_server,
-    redis_echo_server,
+from tests.support.stubs import (
+    EchoHandler,
+    GrpcStubServer,
+    HttpStubServer,
+    PostgresEchoServer,
+    RedisEchoServer,
 )
-from .procs import ADAPTERS, served_together, until
+
+from .adapters import ADAPTERS, APPS
 from .secrets_support import (
     every_log_record,
     leaks,
@@ -78,7 +81,7 @@ def refused(scheme: str) -> str:
 @asynccontextmanager
 async def postgres_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
     server = request.getfixturevalue("private_postgres")
-    with postgres_echo_server() as echo:
+    with PostgresEchoServer() as echo:
         base = f"127.0.0.1:{server.port}/{server.database}"
         yield (
             [
@@ -93,7 +96,7 @@ async def postgres_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
                     critical=True,
                 ),
                 postgres_check(
-                    "pg-echo", url=f"postgres://user:{Q}@127.0.0.1:{echo}/db", critical=True
+                    "pg-echo", url=f"postgres://user:{Q}@127.0.0.1:{echo.port}/db", critical=True
                 ),
                 postgres_check("pg-refused", url=refused("postgres") + "/db", critical=False),
             ],
@@ -141,7 +144,7 @@ async def redis_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
     client = redis.asyncio.Redis(
         host="127.0.0.1", port=server.port, password=SECRET, retry=Retry(NoBackoff(), 0)
     )
-    with redis_echo_server() as echo:
+    with RedisEchoServer() as echo:
         yield (
             [
                 redis_check(
@@ -159,7 +162,9 @@ async def redis_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
                     password=SECRET,
                     critical=True,
                 ),
-                redis_check("redis-echo", url=f"redis://:{Q}@127.0.0.1:{echo}/0", critical=True),
+                redis_check(
+                    "redis-echo", url=f"redis://:{Q}@127.0.0.1:{echo.port}/0", critical=True
+                ),
                 redis_check("redis-pool", client=client, critical=True),
                 redis_check("redis-refused", url=refused("redis"), critical=False),
             ],
@@ -199,8 +204,8 @@ async def ldap_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
 
 @asynccontextmanager
 async def http_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
-    with http_echo_server() as echo:
-        url = f"http://127.0.0.1:{echo}/health"
+    with HttpStubServer(EchoHandler) as echo:
+        url = f"http://127.0.0.1:{echo.port}/health"
         yield (
             [
                 http_check("http-bearer", url=url, bearer_token=SECRET, critical=True),
@@ -208,7 +213,9 @@ async def http_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
                 http_check("http-basic-text", url=url, basic_auth=f"user:{SECRET}", critical=True),
                 http_check("http-header", url=url, headers={"X-Api-Key": SECRET}, critical=True),
                 http_check(
-                    "http-userinfo", url=f"http://user:{Q}@127.0.0.1:{echo}/health", critical=True
+                    "http-userinfo",
+                    url=f"http://user:{Q}@127.0.0.1:{echo.port}/health",
+                    critical=True,
                 ),
                 http_check(
                     "http-refused",
@@ -230,8 +237,8 @@ async def http_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
 
 @asynccontextmanager
 async def grpc_cases(request: pytest.FixtureRequest) -> AsyncIterator[Case]:
-    with grpc_echo_server() as echo:
-        url = f"grpc://127.0.0.1:{echo}"
+    with GrpcStubServer("echo") as echo:
+        url = f"grpc://127.0.0.1:{echo.port}"
         yield (
             [
                 grpc_check("grpc-bearer", url=url, bearer_token=SECRET, critical=True),
@@ -351,7 +358,7 @@ def test_no_secret_in_what_an_adapter_serves_or_logs(
 ) -> None:
     """Served by real servers, logging at DEBUG: no view, metric or log line has a secret."""
     cache = private_redis(password="the-right-one")
-    with http_echo_server() as http_port, redis_echo_server() as redis_port:
+    with HttpStubServer(EchoHandler) as http_echo, RedisEchoServer() as redis_echo:
         env = {
             "REL_LOG_LEVEL": "DEBUG",
             "DEPHEALTH_NAME": "secrets",
@@ -362,8 +369,8 @@ def test_no_secret_in_what_an_adapter_serves_or_logs(
                 f"postgres://{private_postgres.user}:{Q}@127.0.0.1:{private_postgres.port}"
                 f"/{private_postgres.database}"
             ),
-            "DEPHEALTH_REDIS_URL": f"redis://:{Q}@127.0.0.1:{redis_port}/0",
-            "DEPHEALTH_API_URL": f"http://127.0.0.1:{http_port}/health",
+            "DEPHEALTH_REDIS_URL": f"redis://:{Q}@127.0.0.1:{redis_echo.port}/0",
+            "DEPHEALTH_API_URL": f"http://127.0.0.1:{http_echo.port}/health",
             "DEPHEALTH_API_BEARER_TOKEN": SECRET,
             "DEPHEALTH_DIRECTORY_URL": slapd.url,
             "DEPHEALTH_DIRECTORY_CHECK_METHOD": "simple_bind",
@@ -388,17 +395,17 @@ def test_no_secret_in_what_an_adapter_serves_or_logs(
         texts: list[str] = []
         seen: dict[str, dict[str, str]] = {}
         with (
-            served_together(ADAPTERS, env, tmp_path) as servers,
+            served_together(ADAPTERS, env, tmp_path, app_dir=APPS) as servers,
             httpx.Client(timeout=60) as client,
         ):
             for adapter, server in servers.items():
                 url = f"{server.base_url}/health/dependencies"
-                until(
+                poll_until(
                     lambda url=url, adapter=adapter: (
                         client.get(url).json()["dependencies"].keys() >= set(expected[adapter])
                     ),
+                    60,
                     f"a result for every dependency of {adapter}",
-                    timeout=60,
                 )
                 details = client.get(f"{server.base_url}/health/details").json()
                 seen[adapter] = {s["name"]: s["detail"] for s in details.values()}
@@ -408,11 +415,11 @@ def test_no_secret_in_what_an_adapter_serves_or_logs(
                         head = "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
                         texts.append(f"{method} {path} {answer.status_code}\n{head}\n{answer.text}")
             for server in servers.values():
-                server.stop()
-                texts.append(server.stderr)
+                server.terminate()
+                texts.append(server.output())
     for adapter, names_of in expected.items():
         assert {name: seen[adapter][name] for name in names_of} == dict.fromkeys(
             names_of, "auth_error"
         ), adapter
     assert leaks(secret_forms(SECRET, USERS), texts) == []
-    assert not any("Traceback" in server.stderr for server in servers.values())
+    assert not any("Traceback" in server.output() for server in servers.values())

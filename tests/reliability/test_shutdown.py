@@ -35,12 +35,15 @@ from dephealth_core import (
     redis_check,
 )
 from dephealth_starlette import install
+from tests.support._process import poll_until
+from tests.support.app_servers import gunicorn_command, served
 from tests.support.fault_proxy import ThreadedFaultProxy
 from tests.support.ports import free_port
+from tests.support.procfs import own_sockets_to
 
-from .procs import gunicorn_command, own_sockets_to, served, until
+from .adapters import APPS
+from .fleet import Fleet
 from .secrets_support import every_log_record
-from .upstreams import Fleet
 
 pytestmark = [pytest.mark.usefixtures("postgres_dsn", "mysql_params")]
 
@@ -116,7 +119,7 @@ def watching() -> Iterator[tuple[list[logging.LogRecord], list[warnings.WarningM
 def next_check_starts(fleet: Fleet) -> None:
     """Return as soon as a new check has connected: checks are in flight from here."""
     before = sum(fleet.accepted_connections().values())
-    until(lambda: sum(fleet.accepted_connections().values()) > before, "a check to start", 10)
+    poll_until(lambda: sum(fleet.accepted_connections().values()) > before, 10, "a check to start")
 
 
 def sockets_of_ours(fleet: Fleet) -> dict[str, int]:
@@ -215,8 +218,8 @@ async def test_starlette_under_uvicorn_stops_cleanly_while_checks_run(
             thread = threading.Thread(target=server.run, name="test-uvicorn")
             thread.start()
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-                until(lambda: server.started, "uvicorn to start", 30)
-                until(lambda: client.get("/readyz").status_code == 200, "/readyz 200", 30)
+                poll_until(lambda: server.started, 30, "uvicorn to start")
+                poll_until(lambda: client.get("/readyz").status_code == 200, 30, "/readyz 200")
                 for proxy in proxies:
                     proxy.delay(DELAY)
                 with Load(lambda view: client.get(view).status_code) as load:
@@ -224,19 +227,21 @@ async def test_starlette_under_uvicorn_stops_cleanly_while_checks_run(
                     server.should_exit = True
                     thread.join(30)
             assert not thread.is_alive()
-            until(lambda: not our_threads(before), "the checker threads to end", 5, our_threads)
-            until(
+            poll_until(
+                lambda: not our_threads(before), 5, "the checker threads to end", state=our_threads
+            )
+            poll_until(
                 lambda: not any(own_sockets_to(p.port) for p in proxies),
-                "connections to close",
                 10,
-                lambda: sockets_of_ours(fleet),
+                "connections to close",
+                state=lambda: sockets_of_ours(fleet),
             )
         assert leftovers == []
         assert alarms(records, caught) == []
         assert {answer.split()[1] for answer in load.answers} <= {"200", "503", "closed"}
         assert dh.snapshot.running is False
         # A cancelled query ends on the server once it notices the closed socket.
-        until(lambda: pg_sessions(APP_NAME) == 0, "PostgreSQL sessions to end", 10)
+        poll_until(lambda: pg_sessions(APP_NAME) == 0, 10, "PostgreSQL sessions to end")
     finally:
         server.should_exit = True
         redis_proxy.close()
@@ -254,30 +259,30 @@ def test_background_runner_stops_cleanly_while_checks_run(every_dependency: Flee
         before = threads_now()
         dh.start_background()
         runner = BackgroundRunner.get()
-        until(lambda: views.handle("readyz").status == 200, "/readyz 200", 30)
+        poll_until(lambda: views.handle("readyz").status == 200, 30, "/readyz 200")
         fleet.delay(DELAY)
         with Load(lambda view: views.handle(view.strip("/").replace("health/", "")).status):
             next_check_starts(fleet)
             dh.stop_background()
         pending = runner.run(_tasks_of_ours(), timeout=5)
-        until(
+        poll_until(
             lambda: our_threads(before) == ["dephealth-checker"],
-            "the checker pool to end",
             5,
-            our_threads,
+            "the checker pool to end",
+            state=our_threads,
         )
-        until(
+        poll_until(
             lambda: not any(sockets_of_ours(fleet).values()),
-            "connections to close",
             10,
-            lambda: sockets_of_ours(fleet),
+            "connections to close",
+            state=lambda: sockets_of_ours(fleet),
         )
         runner.shutdown()
     assert pending == []
     assert our_threads(before) == []
     assert alarms(records, caught) == []
     # A cancelled query ends on the server once it notices the closed socket.
-    until(lambda: pg_sessions(APP_NAME) == 0, "PostgreSQL sessions to end", 10)
+    poll_until(lambda: pg_sessions(APP_NAME) == 0, 10, "PostgreSQL sessions to end")
 
 
 def pids_serving(base_url: str, requests: int = 4) -> set[str]:
@@ -315,17 +320,17 @@ def test_wsgi_app_under_gunicorn_stops_cleanly_while_checks_run(
     }
     command = lambda port: gunicorn_command(WSGI_APPS[framework], port, workers=2)  # noqa: E731
     with (
-        served(command, env, tmp_path) as server,
+        served(command, env, tmp_path, app_dir=APPS) as server,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
     ):
         # A worker starts its checks on its first request: make both serve at once.
-        until(lambda: len(pids_serving(server.base_url)) == 2, "both workers to serve", 60)
-        until(lambda: client.get("/readyz").status_code == 200, "/readyz 200", 60)
+        poll_until(lambda: len(pids_serving(server.base_url)) == 2, 60, "both workers to serve")
+        poll_until(lambda: client.get("/readyz").status_code == 200, 60, "/readyz 200")
         fleet.delay(DELAY)
         with Load(lambda view: client.get(view).status_code) as load:
             next_check_starts(fleet)
-            code = server.stop(timeout=30)
+            code = server.terminate(timeout=30)
     assert code == 0
     assert server.alarms() == []
-    until(lambda: pg_sessions(APP_NAME) == 0, "PostgreSQL sessions to end", 10)
+    poll_until(lambda: pg_sessions(APP_NAME) == 0, 10, "PostgreSQL sessions to end")
     assert {answer.split()[1] for answer in load.answers} <= {"200", "503", "closed"}

@@ -25,8 +25,8 @@ from dephealth_core import (
     HealthViews,
     Kind,
 )
+from tests.support._process import poll_until
 
-from .procs import until
 from .secrets_support import every_log_record
 
 INTERVAL = 1.0
@@ -84,18 +84,18 @@ def test_a_check_that_blocks_the_loop_turns_livez_503(
 ) -> None:
     """A check blocking the checker loop: /livez 503 within two intervals, one log line why."""
     dh, views = engine
-    until(lambda: dh.health() == {"blocker": True}, "a first result")
+    poll_until(lambda: dh.health() == {"blocker": True}, 20, "a first result")
     with every_log_record() as records:
         assert livez(views)[0] == 200
         blocker.block.set()
-        until(lambda: blocker.blocked_at is not None, "the check to block the loop", 5)
-        until(lambda: livez(views)[0] == 503, "/livez 503", 2 * INTERVAL + 3)
+        poll_until(lambda: blocker.blocked_at is not None, 5, "the check to block the loop")
+        poll_until(lambda: livez(views)[0] == 503, 2 * INTERVAL + 3, "/livez 503")
         detected = time.monotonic() - (blocker.blocked_at or 0.0)
         for _ in range(20):
             assert livez(views)[0] == 503  # probes keep failing; the log line is not repeated
         status, body = livez(views)
         blocker.release.set()
-        until(lambda: livez(views)[0] == 200, "/livez 200 once the loop runs again", 10)
+        poll_until(lambda: livez(views)[0] == 200, 10, "/livez 200 once the loop runs again")
     assert "no progress" in body
     assert detected <= 2 * INTERVAL + 2.0  # the engine says 503 past 2 intervals; slack for probing
     said = [r.getMessage() for r in records if "engine not alive" in r.getMessage()]
@@ -108,7 +108,7 @@ def test_a_dead_runner_loop_turns_livez_503_at_once(
 ) -> None:
     """The background runner's loop killed: /livez 503 at once, and the log says so."""
     dh, views = engine
-    until(lambda: dh.health() == {"blocker": True}, "a first result")
+    poll_until(lambda: dh.health() == {"blocker": True}, 20, "a first result")
     runner = BackgroundRunner.get()
     with every_log_record() as records:
         assert livez(views)[0] == 200
@@ -158,9 +158,9 @@ def test_a_check_that_ignores_its_cancellation_turns_livez_503() -> None:
     dh.start_background()
     try:
         with every_log_record() as records:
-            until(lambda: stubborn.calls > 1, "the second check to start", 5)
+            poll_until(lambda: stubborn.calls > 1, 5, "the second check to start")
             stuck_at = time.monotonic()
-            until(lambda: livez(views)[0] == 503, "/livez 503", 0.5 + 2 * INTERVAL + 3)
+            poll_until(lambda: livez(views)[0] == 503, 0.5 + 2 * INTERVAL + 3, "/livez 503")
             detected = time.monotonic() - stuck_at
             status, body = livez(views)
             started = time.monotonic()

@@ -16,11 +16,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
+from typing import IO, Self, TypeVar
 
+from ._life_cycle import LifeCycle
 from .ports import free_port, port_is_open, wait_for_port_closed
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "poll_until",
 ]
 
+T = TypeVar("T")
 _LOG_TAIL = 2000
 _live: set[ManagedServer] = set()
 _live_lock = threading.Lock()
@@ -45,18 +46,32 @@ class ServerStartError(RuntimeError):
 
 
 def poll_until(
-    ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.02
-) -> None:
-    """Call ``ready`` until it returns True.
+    ready: Callable[[], T],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+    *,
+    state: Callable[[], object] | None = None,
+) -> T:
+    """Call ``ready`` until it returns something truthy; that value.
+
+    Args:
+        ready: the condition, polled every ``interval`` seconds.
+        timeout: seconds before giving up.
+        what: what the test waits for, for the error message.
+        interval: seconds between two calls.
+        state: called once on timeout; its value goes in the message (what was seen instead).
 
     Raises:
         TimeoutError: it did not within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
-    while not ready():
+    while not (result := ready()):
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what} not ready after {timeout:g} s")
+            seen = f"; seen: {state()!r}" if state is not None else ""
+            raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}{seen}")
         time.sleep(interval)
+    return result
 
 
 def _close_all_live() -> None:
@@ -70,7 +85,7 @@ def _close_all_live() -> None:
 atexit.register(_close_all_live)
 
 
-class ManagedServer:
+class ManagedServer(LifeCycle):
     """A server process on 127.0.0.1 and a fixed port, in a private temp dir.
 
     ``start()``, ``stop()`` and ``restart()`` keep the port; ``close()`` also deletes the temp dir.
@@ -80,9 +95,22 @@ class ManagedServer:
     host = "127.0.0.1"
     name = "server"
 
-    def __init__(self, *, port: int | None = None, startup_timeout: float = 30.0) -> None:
+    #: Start the child in a session of its own (so that its whole process group can be ended).
+    new_session = False
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        startup_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.port: int = port or free_port()
         self.startup_timeout = startup_timeout
+        #: The child's whole environment; ``None``: this process's.
+        self.env: dict[str, str] | None = None if env is None else dict(env)
+        self.cwd = cwd
         self._workdir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -108,7 +136,9 @@ class ManagedServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            cwd=self.workdir,
+            cwd=self.cwd or self.workdir,
+            env=self.env,
+            start_new_session=self.new_session,
         )
 
     def _terminate(self) -> None:
@@ -147,6 +177,13 @@ class ManagedServer:
 
     def start(self) -> Self:
         """Start the server (a no-op when running) and wait, bounded, until it answers."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Self:
+        """Start the server without waiting for it (a no-op when running); then ``wait_ready()``.
+
+        Several servers launched first and waited for after start up side by side.
+        """
         if self.running:
             return self
         with _live_lock:
@@ -155,6 +192,19 @@ class ManagedServer:
             if self._workdir is None:
                 self._create_workdir()
             self._launch()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._terminate()
+            raise
+        return self
+
+    def wait_ready(self) -> Self:
+        """Wait, bounded by ``startup_timeout``, until the server answers; stop it if it does not.
+
+        Raises:
+            ServerStartError: it exited, or did not answer in time (the message has its log tail).
+        """
+        try:
             self._wait_ready()
         except BaseException:
             with contextlib.suppress(Exception):
@@ -167,20 +217,6 @@ class ManagedServer:
         self._terminate()
         wait_for_port_closed(self.host, self.port, timeout=10)
 
-    def restart(self) -> Self:
-        """Stop, then start again on the same port with the same data."""
-        self.stop()
-        return self.start()
-
-    @contextlib.contextmanager
-    def stopped(self) -> Iterator[None]:
-        """Keep the server stopped inside the block; it is started again even if the block fails."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
     def close(self) -> None:
         """Stop the server and delete its temp dir. Idempotent."""
         try:
@@ -191,17 +227,6 @@ class ManagedServer:
             workdir, self._workdir = self._workdir, None
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -1,4 +1,4 @@
-"""``TcpStubServer``: an in-process TCP server on its own thread, for raw TCP checks."""
+"""``TcpStubServer``: a raw TCP stub that closes, echoes or holds, for TCP checks and proxies."""
 
 from __future__ import annotations
 
@@ -6,53 +6,34 @@ import contextlib
 import selectors
 import socket
 import threading
-from collections.abc import Iterator
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
-from .ports import wait_for_port_closed
+from ._stub_server import StubServer
 
 __all__ = ["StubBehaviour", "TcpStubServer"]
 
 StubBehaviour = Literal["close", "echo", "hold"]
 
 
-class TcpStubServer:
-    """Listens on 127.0.0.1 in a daemon thread; works from sync and async tests alike.
-
-    Behaviours: ``close`` accepts then closes at once, ``echo`` sends back what it reads, ``hold``
-    reads and never answers. ``stop()`` closes the listener and every connection; ``start()``
-    listens again on the same port.
+class TcpStubServer(StubServer):
+    """Raw TCP: ``close`` accepts then closes at once, ``echo`` sends back what it reads, ``hold``
+    reads and never answers. ``accepted`` counts the connections accepted so far.
 
     Example:
         with TcpStubServer("echo") as stub:
             tcp_check("stub", host=stub.host, port=stub.port, critical=True)
     """
 
-    host = "127.0.0.1"
-
     def __init__(self, behaviour: StubBehaviour = "close", *, port: int = 0) -> None:
         if behaviour not in ("close", "echo", "hold"):
             raise ValueError(f"unknown behaviour {behaviour!r}")
+        super().__init__(port=port)
         self.behaviour: StubBehaviour = behaviour
-        self.port = port
         self.accepted = 0
         self._thread: threading.Thread | None = None
-        self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
 
-    @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> Self:
-        """Listen (on the same port as before, if any) and serve in a daemon thread."""
-        if self._thread is not None:
-            return self
+    def _listen(self) -> int:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,51 +43,21 @@ class TcpStubServer:
             listener.close()
             raise
         listener.setblocking(False)
-        self.port = listener.getsockname()[1]
-        self._wake_r, self._wake_w = socket.socketpair()
+        wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(
-            target=self._serve, args=(listener, self._wake_r), name="tcp-stub", daemon=True
+            target=self._serve, args=(listener, wake_r), name="tcp-stub", daemon=True
         )
         self._thread.start()
-        return self
+        return int(listener.getsockname()[1])
 
-    def stop(self) -> None:
-        """Close the listener and all connections; returns once the port refuses. Idempotent."""
+    def _shut_down(self) -> None:
         thread, wake_w = self._thread, self._wake_w
+        self._thread = self._wake_w = None
         if thread is None or wake_w is None:
             return
         wake_w.send(b"x")
         thread.join(timeout=10)
         wake_w.close()
-        self._thread = self._wake_w = self._wake_r = None
-        wait_for_port_closed(self.host, self.port, timeout=5)
-
-    close = stop
-
-    def restart(self) -> Self:
-        """Stop, then listen again on the same port."""
-        self.stop()
-        return self.start()
-
-    @contextlib.contextmanager
-    def stopped(self) -> Iterator[None]:
-        """Keep the stub stopped inside the block; it listens again on exit, even on failure."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _serve(self, listener: socket.socket, wake: socket.socket) -> None:
         sel = selectors.DefaultSelector()

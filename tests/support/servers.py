@@ -7,13 +7,13 @@ class               what                                             start (this
 ``PrivatePostgres`` initdb + pg_ctl, scram-sha-256 over TCP          ~1 s first, ~0.25 s after
 ``PrivateSlapd``    OpenLDAP, mdb, ``dc=example,dc=org``, ldaps too  ~0.1 s
 ``KafkaBroker``     Tansu (Kafka protocol), memory storage           ~30 ms
-``TcpStubServer``   in-process: accepts, then closes, echoes or holds immediate
 =================== ================================================ ======================
 
 Every class has ``start()``, ``stop()``, ``restart()`` (same port, same data), ``stopped()`` (a
 context manager that starts it again on exit), ``close()`` and context-manager use. They raise
 ``ServerNotInstalled`` when a binary is missing (``scripts/servers`` installs it) and
-``ServerStartError`` with the log tail when a server does not come up in time.
+``ServerStartError`` with the log tail when a server does not come up in time. The in-process
+stub servers (TCP, HTTP, gRPC) are in ``stubs``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ._process import ManagedServer, ServerNotInstalled, ServerStartError, find_binary
-from ._tcp_stub import StubBehaviour, TcpStubServer
 from .ports import free_port, port_is_open, wait_for_port_closed
 from .tls import TlsMaterial, tls_material
 
@@ -46,8 +45,6 @@ __all__ = [
     "PrivateSlapd",
     "ServerNotInstalled",
     "ServerStartError",
-    "StubBehaviour",
-    "TcpStubServer",
     "kafka_metadata_brokers",
 ]
 

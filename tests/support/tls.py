@@ -1,4 +1,4 @@
-"""TLS material for tests: one test CA and server certificates, plus a tiny HTTPS server.
+"""TLS material for tests: one test CA and server certificates, plus the HTTP stub over TLS.
 
 ``tls_material()`` gives PEM files for 127.0.0.1, ::1 and localhost signed by the process-wide
 test CA; trust ``ca_pem`` (or use ``client_context()``) to accept them. The other kinds exist to
@@ -18,24 +18,24 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import http.server
 import ipaddress
 import shutil
 import socket
 import ssl
 import tempfile
-import threading
 from dataclasses import dataclass
 from functools import cache
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from ._http_stub import HttpStubServer, _Server
 
 __all__ = [
     "CertKind",
@@ -153,41 +153,15 @@ def _self_signed_pems() -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-class _OkHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self, with_body: bool) -> None:
-        body = b"ok\n"
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if with_body:
-            self.wfile.write(body)
-        self.server.requests += 1  # type: ignore[attr-defined]
-
-    def do_GET(self) -> None:
-        self._answer(True)
-
-    do_POST = do_PUT = do_DELETE = do_OPTIONS = do_GET
-
-    def do_HEAD(self) -> None:
-        self._answer(False)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _TlsHttpServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    requests = 0
-
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext) -> None:
+class _TlsHttpServer(_Server):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        context: ssl.SSLContext,
+    ) -> None:
         self.context = context
-        super().__init__(address, _OkHandler)
+        super().__init__(address, handler)
 
     def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         # The handshake runs in the connection's own thread: a client that never completes it
@@ -198,78 +172,37 @@ class _TlsHttpServer(http.server.ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         try:
-            _OkHandler(tls, client_address, self)
+            self.RequestHandlerClass(tls, client_address, self)
         finally:
             tls.close()
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # clients that reset or drop the connection are expected in these tests
 
+class HttpsServer(HttpStubServer):
+    """The HTTP stub over TLS with a certificate of ``kind``: 200 ``ok`` to any method and path,
+    or each path's status in ``routes``.
 
-class HttpsServer:
-    """A threaded HTTPS server on 127.0.0.1 answering 200 ``ok`` to any method and path.
+    ``requests`` lists the requests answered (handshakes that failed are not requests).
 
     Example:
         with HttpsServer("self_signed") as server:
             http_check("api", url=server.url, critical=True)  # fails with tls_error
     """
 
-    host = "127.0.0.1"
+    scheme = "https"
 
-    def __init__(self, kind: CertKind = "trusted", *, port: int = 0) -> None:
+    def __init__(
+        self, kind: CertKind = "trusted", *, routes: dict[str, int] | None = None, port: int = 0
+    ) -> None:
+        super().__init__(routes=routes, port=port)
         self.material = tls_material(kind)
-        self.port = port
-        self._server: _TlsHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """``https://127.0.0.1:port``."""
-        return f"https://{self.host}:{self.port}"
 
     @property
     def ca_pem(self) -> Path:
         """The test CA; trusting it accepts a ``trusted`` server only."""
         return self.material.ca_pem
 
-    @property
-    def requests(self) -> int:
-        """Requests answered so far (handshakes that failed are not requests)."""
-        return self._server.requests if self._server is not None else 0
-
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        self._server = _TlsHttpServer((self.host, self.port), self.material.server_context())
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket. Idempotent."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=10)
-
-    close = stop
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> _Server:
+        return _TlsHttpServer((self.host, self.port), self.handler, self.material.server_context())
 
 
 def self_signed_https_server() -> HttpsServer:

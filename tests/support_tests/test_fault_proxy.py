@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.fault_proxy import FaultProxy, ThreadedFaultProxy
 from tests.support.ports import free_port
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 
 
 @pytest.fixture

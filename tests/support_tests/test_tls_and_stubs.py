@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.ports import free_port, wait_for_port, wait_for_port_closed
-from tests.support.servers import TcpStubServer
+from tests.support.stubs import TcpStubServer
 from tests.support.tls import HttpsServer, self_signed_https_server, tls_material
 
 
@@ -21,7 +21,7 @@ def test_trusted_https_server_answers_200_when_the_ca_is_trusted() -> None:
         for host in ("127.0.0.1", "localhost"):
             url = server.url.replace("127.0.0.1", host) + "/any/path"
             assert httpx.get(url, verify=verify).status_code == 200
-        assert server.requests == 2
+        assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_bad_certificates_fail_verification(kind: str, reason: str) -> None:
     with HttpsServer(kind) as server:  # type: ignore[arg-type]
         with pytest.raises(httpx.ConnectError, match=reason):
             httpx.get(server.url, verify=tls_material().client_context())
-        assert server.requests == 0
+        assert server.requests == []
 
 
 def test_self_signed_server_fails_with_default_trust() -> None:

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.core.workers.test_gunicorn_workers import COUNT, _leader
-from tests.flask._processes import Gunicorn, get
 from tests.support._process import poll_until
-from tests.support._tcp_stub import TcpStubServer
-from tests.support.ports import free_port, port_is_open
+from tests.support.app_servers import AppServer, Gunicorn, get, uvicorn_command
+from tests.support.ports import port_is_open
+from tests.support.stubs import TcpStubServer
 
 pytestmark = [pytest.mark.e2e]
 
 APP = "tests.core.workers.starlette_workers_app:app"
-
-
-class Uvicorn(Gunicorn):
-    """``uvicorn --workers 4``, with the helpers of :class:`Gunicorn`."""
-
-    def __init__(self, port: int, env: dict[str, str]) -> None:
-        super().__init__(workers=4, app=APP, env=env)
-        self.port = port
-        self.command = [
-            sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "4", "--log-level", "info",
-        ]  # fmt: skip
 
 
 @pytest.fixture
@@ -38,10 +25,10 @@ def stub() -> Iterator[TcpStubServer]:
         yield server
 
 
-def _servers(stub: TcpStubServer) -> list[Gunicorn]:
+def _servers(stub: TcpStubServer) -> list[AppServer]:
     env = {"TEST_TCP_PORT": str(stub.port)}
     return [
-        Uvicorn(free_port(), env),
+        AppServer(lambda port: uvicorn_command(APP, port, workers=4, log_level="info"), env=env),
         Gunicorn(worker_class="uvicorn.workers.UvicornWorker", workers=4, app=APP, env=env),
     ]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.flask._processes import Gunicorn, get
 from tests.support._process import poll_until
-from tests.support._tcp_stub import TcpStubServer
+from tests.support.app_servers import Gunicorn, get
+from tests.support.stubs import TcpStubServer
 
 pytestmark = [pytest.mark.e2e]
 

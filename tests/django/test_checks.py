@@ -9,9 +9,10 @@ import threading
 import pytest
 from django.conf import settings
 from django.test import override_settings
-from djtest_support import database_settings, free_port, pg_connections
+from djtest_support import database_settings, pg_connections
 
 from dephealth_django import get_dependency_health
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.usefixtures("postgres_dsn", "redis_url")
 

@@ -10,65 +10,16 @@ the servers see.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent import futures
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.support.fault_proxy import ThreadedFaultProxy
+from tests.support.stubs import GrpcStubServer, HttpStubServer
 
 #: Credentials of the machine's shared servers (see tests/support/README.md).
 PG_PASSWORD = "any-password-trust-auth"
-
-
-class _HealthHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_HEAD = do_GET
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def http_health_server() -> Iterator[int]:
-    """A threaded HTTP server answering 200 on any path; yields its port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HealthHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-http-upstream", daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@contextmanager
-def grpc_health_server() -> Iterator[int]:
-    """A gRPC server with the standard health service, SERVING; yields its port."""
-    import grpc
-    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    try:
-        yield port
-    finally:
-        server.stop(None).wait(5)
 
 
 @dataclass
@@ -116,8 +67,8 @@ def fleet(
         timeout: ``DEPHEALTH_TIMEOUT``.
     """
     with ExitStack() as stack:
-        http_port = stack.enter_context(http_health_server())
-        grpc_port = stack.enter_context(grpc_health_server())
+        http_port = stack.enter_context(HttpStubServer()).port
+        grpc_port = stack.enter_context(GrpcStubServer()).port
         upstream = {
             "pg": 5432,
             "mysql": 3306,

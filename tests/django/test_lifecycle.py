@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
-from djtest_support import HERE, free_port, pg_connections, reachable, subprocess_env
+from djtest_support import HERE, pg_connections, subprocess_env
+
+from tests.support._process import poll_until
+from tests.support.app_servers import AppServer
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.usefixtures("postgres_dsn", "redis_url")
 
@@ -54,32 +57,24 @@ def test_shell_has_no_checker_thread(app_name: str) -> None:
 
 def test_runserver_starts_checks_only_in_the_serving_child(app_name: str) -> None:
     """Under runserver's autoreloader only the serving child checks, once, on a request."""
-    port = free_port()
-    env = subprocess_env(DJTEST_APP_NAME=app_name, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "manage.py"), "runserver", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    server = AppServer(
+        lambda port: [sys.executable, str(HERE / "manage.py"), "runserver", f"127.0.0.1:{port}"],
+        env={
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJTEST_APP_NAME": app_name,
+            "PYTHONUNBUFFERED": "1",
+        },
+        app_dir=HERE,
+        startup_timeout=90,
     )
-    try:
-        deadline = time.monotonic() + 90
-        while not reachable(port):
-            assert process.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    with server:
         assert pg_connections(app_name) == 0
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        with httpx.Client(base_url=server.base_url, timeout=5) as client:
             assert client.get("/ping").status_code == 200
-            while client.get("/readyz").status_code != 200:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            poll_until(lambda: client.get("/readyz").status_code == 200, 90, "/readyz 200")
         assert pg_connections(app_name) == 1
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=15)
-    assert stderr.count("dephealth: started") == 1
+        server.terminate(timeout=15)
+        assert server.output().count("dephealth: started") == 1
 
 
 def test_manage_py_check_fails_on_bad_settings() -> None:

@@ -17,10 +17,11 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from starlette_support import FakePool, LifespanFailed, Probe, client, lifespan, stub_check
 
 from dephealth_core import ConfigError, DependencyHealth
 from dephealth_starlette import DepHealthMiddleware, install
+
+from .starlette_support import FakePool, LifespanFailed, Probe, client, lifespan, stub_check
 
 
 async def home(request: Request) -> Response:

@@ -12,10 +12,11 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from starlette_support import client, lifespan
 
 from dephealth_core import DependencyHealth, postgres_check, redis_check
 from dephealth_starlette import DepHealthMiddleware, dependencies_router
+
+from .starlette_support import client, lifespan
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

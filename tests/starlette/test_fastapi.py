@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from starlette_support import FakePool, Probe, client, lifespan, stub_check
 
 import dephealth_starlette
 from dephealth_core import DependencyHealth
 from dephealth_starlette import DepHealthMiddleware, dependencies_router
+
+from .starlette_support import FakePool, Probe, client, lifespan, stub_check
 
 
 def dephealth_style_app(registry: CollectorRegistry, probe: Probe, *, app_starts: bool) -> FastAPI:

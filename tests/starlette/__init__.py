@@ -1,0 +1,1 @@
+"""Tests of the Starlette adapter ``dephealth_starlette``."""
