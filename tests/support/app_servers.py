@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import shutil
 import signal
 import sys
 import time
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._process import ManagedServer
+from ._process import ManagedServer, poll_until
 from .procfs import children_of
 
 __all__ = [
@@ -263,31 +264,29 @@ def get(port: int, path: str, headers: Mapping[str, str] | None = None) -> Answe
         connection.close()
 
 
-class Gunicorn(AppServer):
-    """``gunicorn app`` with ``workers`` workers and gunicorn's info lines in the log."""
+def uwsgi_command(app: str, port: int, *, workers: int, lazy_apps: bool) -> list[str]:
+    """``uwsgi`` (the ``pyuwsgi`` wheel of this venv) with a master and ``workers`` workers."""
+    uwsgi = shutil.which("uwsgi", path=str(Path(sys.executable).parent))
+    if uwsgi is None:
+        raise RuntimeError("uwsgi is not installed: run scripts/bootstrap (test group: pyuwsgi)")
+    return [
+        uwsgi, "--master", "--processes", str(workers), "--enable-threads", "--die-on-term",
+        "--http-socket", f"127.0.0.1:{port}", "--module", app, "--disable-logging",
+        *(["--lazy-apps"] if lazy_apps else []),
+    ]  # fmt: skip
 
-    name = "gunicorn"
+
+class PreforkServer(AppServer):
+    """A master with ``workers`` worker processes; ``poll_workers`` asks each of them."""
 
     def __init__(
         self,
+        command: Callable[[int], Sequence[str]],
         *,
-        worker_class: str = "sync",
-        preload: bool = False,
+        workers: int,
         env: Mapping[str, str] | None = None,
-        workers: int = 2,
-        app: str = "tests.flask.apps.gunicorn_app:app",
     ) -> None:
-        super().__init__(
-            lambda port: gunicorn_command(
-                app,
-                port,
-                workers=workers,
-                worker_class=worker_class,
-                preload=preload,
-                log_level=None,
-            ),
-            env=env,
-        )
+        super().__init__(command, env=env)
         self.workers = workers
 
     def poll_workers(
@@ -311,3 +310,65 @@ class Gunicorn(AppServer):
                         accepted.pop(answer.pid, None)
                 time.sleep(0.05)
         return accepted
+
+
+class Gunicorn(PreforkServer):
+    """``gunicorn app`` with ``workers`` workers and gunicorn's info lines in the log."""
+
+    name = "gunicorn"
+
+    def __init__(
+        self,
+        *,
+        worker_class: str = "sync",
+        preload: bool = False,
+        env: Mapping[str, str] | None = None,
+        workers: int = 2,
+        app: str = "tests.flask.apps.gunicorn_app:app",
+    ) -> None:
+        super().__init__(
+            lambda port: gunicorn_command(
+                app,
+                port,
+                workers=workers,
+                worker_class=worker_class,
+                preload=preload,
+                log_level=None,
+            ),
+            workers=workers,
+            env=env,
+        )
+
+
+class Uwsgi(PreforkServer):
+    """``uwsgi --master`` serving ``app`` over HTTP: loaded in the master, or in each worker."""
+
+    name = "uwsgi"
+
+    def __init__(
+        self,
+        app: str,
+        *,
+        workers: int = 4,
+        lazy_apps: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            lambda port: uwsgi_command(app, port, workers=workers, lazy_apps=lazy_apps),
+            workers=workers,
+            env=env,
+        )
+        self.lazy_apps = lazy_apps
+
+    def wait_loaded(self, loads: int, timeout: float = 120) -> None:
+        """Wait (bounded) until uwsgi has logged ``loads`` app loads, then for every worker.
+
+        Until a worker has loaded the app, requests wait in the listen backlog: under load
+        that is longer than a client's timeout.
+        """
+        poll_until(
+            lambda: self.output().count(") ready in ") >= loads,
+            timeout,
+            "uwsgi did not load the app",
+        )
+        self.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)

@@ -4,61 +4,25 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.flask._processes import Gunicorn, get
+from tests.core.workers.test_gunicorn_workers import APP, COUNT
 from tests.support._process import poll_until
-from tests.support._tcp_stub import TcpStubServer
+from tests.support.app_servers import Uwsgi, get
+from tests.support.stubs import TcpStubServer
 
 pytestmark = [pytest.mark.e2e]
-
-APP = "tests.core.workers.flask_workers_app:app"
-COUNT = re.compile(
-    r'^app_dependency_latency_seconds_count\{[^}]*dependency="tcp-shared"[^}]*\} (\S+)$', re.M
-)
-UWSGI = shutil.which("uwsgi", path=str(Path(sys.executable).parent))
-
-
-class Uwsgi(Gunicorn):
-    """``uwsgi --master --processes 4`` serving the worker-sharing Flask app over HTTP."""
-
-    def __init__(self, stub: TcpStubServer, *, lazy_apps: bool) -> None:
-        super().__init__(workers=4, app=APP, env={"TEST_TCP_PORT": str(stub.port)})
-        assert UWSGI is not None
-        self.command = [
-            UWSGI, "--master", "--processes", "4", "--enable-threads", "--die-on-term",
-            "--http-socket", f"127.0.0.1:{self.port}", "--module", APP, "--disable-logging",
-            *(["--lazy-apps"] if lazy_apps else []),
-        ]  # fmt: skip
-        self.lazy_apps = lazy_apps
-
-    def wait_loaded(self, loads: int) -> None:
-        """Wait (bounded) until uwsgi has logged ``loads`` app loads, then for every worker.
-
-        Until a worker has loaded the app, requests wait in the listen backlog: under load that
-        is longer than a client's timeout.
-        """
-        poll_until(
-            lambda: self.output().count(") ready in ") >= loads, 120, "uwsgi did not load the app"
-        )
-        self.poll_workers("/readyz", lambda a: a.status == 200, timeout=60)
 
 
 @pytest.fixture(params=[False, True], ids=["app-in-master", "lazy-apps"])
 def uwsgi(request: pytest.FixtureRequest) -> Iterator[tuple[Uwsgi, TcpStubServer]]:
-    if UWSGI is None:
-        pytest.fail("uwsgi is not installed: run scripts/bootstrap (dev group: pyuwsgi)")
     with TcpStubServer("close") as stub:
-        server = Uwsgi(stub, lazy_apps=request.param)
+        server = Uwsgi(APP, lazy_apps=request.param, env={"TEST_TCP_PORT": str(stub.port)})
         server.start()
         try:
             server.wait_loaded(4 if request.param else 1)
