@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from ._endpoint_runner import CheckResult, describe_error
 from ._exceptions import CheckError
@@ -46,28 +46,6 @@ class StateChange:
 Listener = Callable[[StateChange], Any]
 
 
-class _Identity(TypedDict):
-    """The fields of an ``EndpointStatus`` that name its endpoint, the same in every status."""
-
-    type: str
-    name: str
-    host: str
-    port: str
-    critical: bool
-    labels: Mapping[str, str]
-
-
-def _identity(endpoint: Endpoint) -> _Identity:
-    return {
-        "type": endpoint.type,
-        "name": endpoint.dependency,
-        "host": endpoint.host,
-        "port": endpoint.port,
-        "critical": endpoint.critical,
-        "labels": endpoint.labels,
-    }
-
-
 def unknown_status(endpoint: Endpoint) -> EndpointStatus:
     """The status of an endpoint before its first check."""
     return EndpointStatus(
@@ -75,8 +53,13 @@ def unknown_status(endpoint: Endpoint) -> EndpointStatus:
         status=UNKNOWN,
         detail=UNKNOWN,
         latency=0.0,
+        type=endpoint.type,
+        name=endpoint.dependency,
+        host=endpoint.host,
+        port=endpoint.port,
+        critical=endpoint.critical,
         last_checked_at=None,
-        **_identity(endpoint),
+        labels=endpoint.labels,
     )
 
 
@@ -89,8 +72,7 @@ class Recorder:
         self._log = log if log is not None else logger
         self._after_record = after_record
         self._statuses: dict[str, EndpointStatus] = {}
-        #: Key -> the endpoint's threshold state and the fields that name it in a status.
-        self._tracked: dict[str, tuple[ThresholdState, _Identity]] = {}
+        self._thresholds: dict[str, ThresholdState] = {}
         self._listeners: list[Listener] = []
 
     @property
@@ -100,9 +82,10 @@ class Recorder:
 
     def track(self, endpoint: Endpoint, settings: CheckSettings) -> None:
         """Start keeping the status of ``endpoint``: ``unknown`` until its first result."""
-        state = ThresholdState(settings.failure_threshold, settings.success_threshold)
-        self._tracked[endpoint.key] = (state, _identity(endpoint))
         self._statuses[endpoint.key] = unknown_status(endpoint)
+        self._thresholds[endpoint.key] = ThresholdState(
+            settings.failure_threshold, settings.success_threshold
+        )
 
     def restore(self, status: EndpointStatus) -> None:
         """Continue a tracked endpoint from ``status`` (loaded from the workers' shared file).
@@ -110,10 +93,9 @@ class Recorder:
         Health and the failure streak carry over, so the next result is judged against the
         thresholds as the previous checking worker would have judged it.
         """
-        tracked = self._tracked.get(status.key)
-        if tracked is None:
+        state = self._thresholds.get(status.key)
+        if state is None:
             return
-        state = tracked[0]
         self._statuses[status.key] = status
         state.healthy = status.healthy
         state.consecutive_failures = status.consecutive_failures
@@ -122,12 +104,12 @@ class Recorder:
     def forget(self, key: str) -> None:
         """Drop an endpoint; a result of a check still in flight for it is ignored."""
         self._statuses.pop(key, None)
-        self._tracked.pop(key, None)
+        self._thresholds.pop(key, None)
 
     def clear(self) -> None:
         """Forget every endpoint (after a fork, or when the engine moves to another loop)."""
         self._statuses = {}
-        self._tracked = {}
+        self._thresholds = {}
 
     def on_change(self, listener: Listener) -> Callable[[], None]:
         """Add a listener; returns a function that removes it."""
@@ -143,10 +125,9 @@ class Recorder:
         """Take one check result of ``runner``'s endpoint."""
         key = runner.endpoint.key
         previous = self._statuses.get(key)
-        tracked = self._tracked.get(key)
-        if previous is None or tracked is None:
+        state = self._thresholds.get(key)
+        if previous is None or state is None:
             return  # removed while its check was in flight
-        state, identity = tracked
         success = result.detail == "ok"
         changed = state.record(success)
         now = datetime.now(UTC)
@@ -158,7 +139,13 @@ class Recorder:
             status=status,
             detail=result.detail,
             latency=result.latency,
+            type=previous.type,
+            name=previous.name,
+            host=previous.host,
+            port=previous.port,
+            critical=previous.critical,
             last_checked_at=now,
+            labels=previous.labels,
             last_success_at=now if success else previous.last_success_at,
             consecutive_failures=state.consecutive_failures,
             transitions=previous.transitions
@@ -166,7 +153,6 @@ class Recorder:
             pool=runner.pool_stats(),
             histogram=previous.histogram.observe(result.latency),
             lateness=result.lateness,
-            **identity,
         )
         self._statuses[key] = current
         self._after_record(changed or status != previous.status or result.detail != previous.detail)
