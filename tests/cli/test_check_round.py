@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 import dephealth_core.check_round as check_round
-from dephealth_core import EndpointStatus, Snapshot, status_of
+from dephealth_core import EndpointStatus, Snapshot
 from dephealth_core.check_round import details_json, render_table, round_verdict
+from tests.support.statuses import endpoint_status
 
 
 def _status(
@@ -19,18 +20,10 @@ def _status(
     detail: str = "ok",
     host: str = "db.svc",
 ) -> EndpointStatus:
-    return EndpointStatus(
-        healthy=healthy,
-        status="unknown" if healthy is None else status_of(detail),
-        detail="unknown" if healthy is None else detail,
-        latency=0.0123,
-        type="tcp",
-        name=name,
-        host=host,
-        port="5432",
-        critical=critical,
-        last_checked_at=None if healthy is None else datetime(2026, 12, 1, tzinfo=UTC),
-    )
+    return endpoint_status(
+        name, healthy, checked_at=datetime(2026, 12, 1, tzinfo=UTC), critical=critical,
+        detail=detail, host=host, latency=0.0123, type="tcp",
+    )  # fmt: skip
 
 
 def _details(*statuses: EndpointStatus) -> dict[str, EndpointStatus]:

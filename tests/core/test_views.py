@@ -25,6 +25,7 @@ from dephealth_core._views import (
     render_livez,
     render_readyz,
 )
+from tests.support.statuses import endpoint_status
 
 from .fakes import ScriptedChecker, fake_dependency
 from .virtual_time import run_virtual
@@ -40,19 +41,8 @@ def status(
     detail: str = "ok",
     host: str = "db.svc",
 ) -> EndpointStatus:
-    from dephealth_core import status_of
-
-    return EndpointStatus(
-        healthy=healthy,
-        status="unknown" if healthy is None else status_of(detail),
-        detail="unknown" if healthy is None else detail,
-        latency=0.0023,
-        type="postgres",
-        name=name,
-        host=host,
-        port="5432",
-        critical=critical,
-        last_checked_at=None if healthy is None else NOW,
+    return endpoint_status(
+        name, healthy, checked_at=NOW, critical=critical, detail=detail, host=host
     )
 
 
